@@ -1,0 +1,363 @@
+//! Tickets: registration, commands and queries. One command = one transaction:
+//! the ticket row, its new event and its version move together.
+
+use domain::ticket::ticket_number;
+use domain::{Action, DomainError, EventKind, NewTicket, Status, Timestamp};
+use serde_json::json;
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::{Db, Result, Sql, StoreError};
+
+/// A ticket as stored, with its station's code and name.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct TicketRow {
+    pub id: i64,
+    pub number: String,
+    pub kind: String,
+    pub category: String,
+    pub priority: String,
+    pub difficulty: String,
+    pub channel: String,
+    pub status: String,
+    pub caller_name: String,
+    pub caller_phone: String,
+    pub address: String,
+    pub description: String,
+    pub account_no: Option<String>,
+    pub station_id: Option<i64>,
+    pub station_code: Option<String>,
+    pub station_name: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub merged_into: Option<String>,
+    pub appointment_at: Option<i64>,
+    pub created_by: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRow {
+    pub seq: i64,
+    pub kind: String,
+    pub at: i64,
+    pub actor: String,
+    pub status_after: String,
+    pub data: serde_json::Value,
+}
+
+/// Who issues a command, and the station they are confined to, if any.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub name: String,
+    pub station_id: Option<i64>,
+}
+
+/// Filters of the ticket list. Every field is optional.
+#[derive(Debug, Clone, Default)]
+pub struct TicketFilter {
+    pub statuses: Vec<Status>,
+    pub kind: Option<String>,
+    pub priority: Option<String>,
+    pub station_id: Option<i64>,
+    /// Free search: a ticket number, a phone, or words of address and description.
+    pub q: Option<String>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    /// Keyset cursor: only tickets with a smaller id (newest first).
+    pub before_id: Option<i64>,
+    pub limit: i64,
+}
+
+const SELECT: &str = "SELECT t.id, t.number, t.kind, t.category, t.priority, t.difficulty, t.channel, \
+    t.status, t.caller_name, t.caller_phone, t.address, t.description, t.account_no, t.station_id, \
+    s.code AS station_code, s.name AS station_name, t.lat, t.lon, t.merged_into, t.appointment_at, \
+    t.created_by, t.created_at, t.updated_at, t.version \
+    FROM tickets t LEFT JOIN stations s ON s.id = t.station_id";
+
+/// How often a command is retried when another one changed the ticket first.
+const RETRIES: usize = 5;
+
+impl Db {
+    /// Registers a ticket, numbering it by the day of `at` in the configured
+    /// zone (`day_key`), and dispatches it at once when `dispatch` is set and
+    /// a station is known.
+    pub async fn register_ticket(
+        &self,
+        ticket: &NewTicket,
+        station_id: Option<i64>,
+        dispatch: bool,
+        actor: &Actor,
+        at: Timestamp,
+        day_key: &str,
+    ) -> Result<TicketRow> {
+        if dispatch && station_id.is_none() {
+            return Err(DomainError::invalid("station_code", "no station to dispatch to").into());
+        }
+        let mut tx = self.writer.begin().await?;
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO ticket_sequences (day, last) VALUES ($1, 1) \
+             ON CONFLICT (day) DO UPDATE SET last = ticket_sequences.last + 1 RETURNING last",
+        )
+        .bind(day_key.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
+        let number = ticket_number(day_key, seq);
+        let status = if dispatch { Status::Dispatched } else { Status::Registered };
+        let (lat, lon) = ticket.point.map_or((None, None), |(a, o)| (Some(a), Some(o)));
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO tickets (number, kind, category, priority, difficulty, channel, status, \
+             caller_name, caller_phone, address, description, account_no, station_id, lat, lon, \
+             created_by, created_at, updated_at, version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, 1) RETURNING id",
+        )
+        .bind(number.clone())
+        .bind(ticket.kind.code())
+        .bind(ticket.category.clone())
+        .bind(ticket.priority.code())
+        .bind(ticket.difficulty.code())
+        .bind(ticket.channel.code())
+        .bind(status.code())
+        .bind(ticket.caller_name.clone())
+        .bind(ticket.caller_phone.as_str().to_string())
+        .bind(ticket.address.clone())
+        .bind(ticket.description.clone())
+        .bind(ticket.account_no.clone())
+        .bind(station_id)
+        .bind(lat)
+        .bind(lon)
+        .bind(actor.name.clone())
+        .bind(at.millis())
+        .fetch_one(&mut *tx)
+        .await?;
+        insert_event(&mut tx, id, 1, EventKind::Registered, at, &actor.name, Status::Registered, &json!({})).await?;
+        if dispatch {
+            let code = station_code(&mut tx, station_id).await?;
+            insert_event(&mut tx, id, 2, EventKind::Dispatched, at, &actor.name, Status::Dispatched, &json!({ "station_code": code }))
+                .await?;
+        }
+        tx.commit().await?;
+        self.publish_ticket(&number, status, station_id);
+        self.ticket_by_id(id).await
+    }
+
+    /// Applies `action` to the ticket `number` as `actor`, in one transaction.
+    /// A station-bound actor only reaches its station's tickets.
+    pub async fn act_on_ticket(&self, number: &str, action: &Action, actor: &Actor, at: Timestamp) -> Result<TicketRow> {
+        for _ in 0..RETRIES {
+            match self.try_act(number, action, actor, at).await {
+                Err(StoreError::Conflict(_)) => continue,
+                other => return other,
+            }
+        }
+        Err(StoreError::Conflict(format!("ticket {number}")))
+    }
+
+    async fn try_act(&self, number: &str, action: &Action, actor: &Actor, at: Timestamp) -> Result<TicketRow> {
+        let mut tx = self.writer.begin().await?;
+        let ticket: TicketRow = sqlx::query_as(AssertSqlSafe(format!("{SELECT} WHERE t.number = $1")))
+            .bind(number.to_string())
+            .fetch_optional(&mut *tx)
+            .await?
+            .filter(|t: &TicketRow| actor.station_id.is_none() || t.station_id == actor.station_id)
+            .ok_or_else(|| StoreError::not_found("ticket", number))?;
+        let status = Status::parse(&ticket.status)?;
+        let transition = status.decide(action, ticket.station_code.as_deref())?;
+
+        let mut station_id = ticket.station_id;
+        let mut merged_into = ticket.merged_into.clone();
+        let mut appointment_at = ticket.appointment_at;
+        match action {
+            Action::Dispatch { station_code } => {
+                station_id = Some(
+                    sqlx::query_scalar("SELECT id FROM stations WHERE code = $1")
+                        .bind(station_code.clone())
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .ok_or_else(|| DomainError::unknown("station_code", station_code.clone()))?,
+                );
+            }
+            Action::Merge { into } => {
+                let target: Option<(i64, String)> = sqlx::query_as("SELECT id, status FROM tickets WHERE number = $1")
+                    .bind(into.clone())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                match target {
+                    None => return Err(DomainError::unknown("into", into.clone()).into()),
+                    Some((id, _)) if id == ticket.id => {
+                        return Err(DomainError::invalid("into", "a ticket cannot be merged into itself").into());
+                    }
+                    Some((_, s)) if Status::parse(&s)?.is_terminal() => {
+                        return Err(DomainError::invalid("into", format!("ticket {into} is {s}")).into());
+                    }
+                    Some(_) => merged_into = Some(into.clone()),
+                }
+            }
+            Action::Schedule { appointment_at: when } => appointment_at = Some(when.millis()),
+            _ => {}
+        }
+
+        let updated = sqlx::query(
+            "UPDATE tickets SET status = $1, station_id = $2, merged_into = $3, appointment_at = $4, \
+             updated_at = $5, version = version + 1 WHERE id = $6 AND version = $7",
+        )
+        .bind(transition.to.code())
+        .bind(station_id)
+        .bind(merged_into)
+        .bind(appointment_at)
+        .bind(at.millis())
+        .bind(ticket.id)
+        .bind(ticket.version)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() != 1 {
+            return Err(StoreError::Conflict(format!("ticket {number}")));
+        }
+        let seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM ticket_events WHERE ticket_id = $1")
+            .bind(ticket.id)
+            .fetch_one(&mut *tx)
+            .await?;
+        insert_event(&mut tx, ticket.id, seq, transition.event, at, &actor.name, transition.to, &transition.data).await?;
+        tx.commit().await?;
+        self.publish_ticket(number, transition.to, station_id);
+        self.ticket_by_id(ticket.id).await
+    }
+
+    pub async fn ticket(&self, number: &str) -> Result<Option<TicketRow>> {
+        Ok(sqlx::query_as(AssertSqlSafe(format!("{SELECT} WHERE t.number = $1")))
+            .bind(number.to_string())
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    async fn ticket_by_id(&self, id: i64) -> Result<TicketRow> {
+        // Read through the writer: on SQLite it saw the commit for sure.
+        Ok(sqlx::query_as(AssertSqlSafe(format!("{SELECT} WHERE t.id = $1")))
+            .bind(id)
+            .fetch_one(&self.writer)
+            .await?)
+    }
+
+    pub async fn ticket_events(&self, ticket_id: i64) -> Result<Vec<EventRow>> {
+        let rows = sqlx::query(
+            "SELECT seq, kind, at, actor, status_after, data FROM ticket_events WHERE ticket_id = $1 ORDER BY seq",
+        )
+        .bind(ticket_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                let data: String = r.try_get("data")?;
+                Ok(EventRow {
+                    seq: r.try_get("seq")?,
+                    kind: r.try_get("kind")?,
+                    at: r.try_get("at")?,
+                    actor: r.try_get("actor")?,
+                    status_after: r.try_get("status_after")?,
+                    data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
+                })
+            })
+            .collect()
+    }
+
+    /// Newest first, keyset-paginated by id.
+    pub async fn list_tickets(&self, f: &TicketFilter) -> Result<Vec<TicketRow>> {
+        let mut sql = Sql::new(SELECT);
+        sql.push(" WHERE 1 = 1");
+        if !f.statuses.is_empty() {
+            sql.push(" AND t.status IN (");
+            for (i, s) in f.statuses.iter().enumerate() {
+                sql.push(if i == 0 { "" } else { ", " }).bind_text(s.code());
+            }
+            sql.push(")");
+        }
+        if let Some(kind) = &f.kind {
+            sql.push(" AND t.kind = ").bind_text(kind.clone());
+        }
+        if let Some(priority) = &f.priority {
+            sql.push(" AND t.priority = ").bind_text(priority.clone());
+        }
+        if let Some(station) = f.station_id {
+            sql.push(" AND t.station_id = ").bind_int(station);
+        }
+        if let Some(from) = f.from {
+            sql.push(" AND t.created_at >= ").bind_int(from.millis());
+        }
+        if let Some(to) = f.to {
+            sql.push(" AND t.created_at < ").bind_int(to.millis());
+        }
+        if let Some(before) = f.before_id {
+            sql.push(" AND t.id < ").bind_int(before);
+        }
+        if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            push_search(&mut sql, q);
+        }
+        sql.push(" ORDER BY t.id DESC LIMIT ").bind_int(f.limit.clamp(1, 500));
+        Ok(sql.query_as().fetch_all(&self.pool).await?)
+    }
+
+    fn publish_ticket(&self, number: &str, status: Status, station_id: Option<i64>) {
+        self.feed.publish(crate::Change::Ticket {
+            number: number.to_string(),
+            status: status.code().to_string(),
+            station_id,
+        });
+    }
+}
+
+async fn station_code(tx: &mut sqlx::Transaction<'_, sqlx::Any>, station_id: Option<i64>) -> Result<Option<String>> {
+    Ok(match station_id {
+        Some(id) => sqlx::query_scalar("SELECT code FROM stations WHERE id = $1").bind(id).fetch_optional(&mut **tx).await?,
+        None => None,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_event(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    ticket_id: i64,
+    seq: i64,
+    kind: EventKind,
+    at: Timestamp,
+    actor: &str,
+    status_after: Status,
+    data: &serde_json::Value,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO ticket_events (ticket_id, seq, kind, at, actor, status_after, data) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(ticket_id)
+    .bind(seq)
+    .bind(kind.code())
+    .bind(at.millis())
+    .bind(actor.to_string())
+    .bind(status_after.code())
+    .bind(data.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The free search box: a ticket number, a phone or account number, or words.
+fn push_search(sql: &mut Sql, q: &str) {
+    let compact: String = q.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    let all_digits = !compact.is_empty() && compact.chars().all(|c| c.is_ascii_digit());
+    if all_digits && q.contains('-') && compact.len() >= 12 && q.len() <= 16 && !q.starts_with('0') {
+        // A ticket number as read from the screen: 20261204-0037.
+        sql.push(" AND t.number = ").bind_text(q);
+    } else if all_digits && compact.len() >= 5 {
+        sql.push(" AND (t.caller_phone = ").bind_text(compact.clone());
+        sql.push(" OR t.account_no = ").bind_text(compact.clone());
+        if compact.len() >= 8 {
+            let (day, seq) = compact.split_at(8);
+            sql.push(" OR t.number = ").bind_text(format!("{day}-{seq}"));
+        }
+        sql.push(")");
+    } else {
+        let like = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        sql.push(" AND (t.address LIKE ").bind_text(like.clone()).push(" ESCAPE '\\'");
+        sql.push(" OR t.description LIKE ").bind_text(like.clone()).push(" ESCAPE '\\'");
+        sql.push(" OR t.caller_name LIKE ").bind_text(like).push(" ESCAPE '\\')");
+    }
+}
