@@ -35,13 +35,33 @@ impl Default for CategoryCatalogue {
                 c("radiator", "暖气片", "Radiator", Kind::Repair),
                 c("pipe", "管道", "Pipe", Kind::Repair),
                 c("outage", "停热", "Heating outage", Kind::Repair),
-                c("low_temp", "室温不达标", "Room below standard temperature", Kind::Temperature),
+                c(
+                    "low_temp",
+                    "室温不达标",
+                    "Room below standard temperature",
+                    Kind::Temperature,
+                ),
                 c("payment", "缴费", "Payment", Kind::Inquiry),
-                c("suspend_resume", "报停/恢复", "Suspend / resume heating", Kind::Service),
-                c("account_change", "过户/信息变更", "Account change", Kind::Service),
+                c(
+                    "suspend_resume",
+                    "报停/恢复",
+                    "Suspend / resume heating",
+                    Kind::Service,
+                ),
+                c(
+                    "account_change",
+                    "过户/信息变更",
+                    "Account change",
+                    Kind::Service,
+                ),
                 c("policy", "政策咨询", "Policy question", Kind::Inquiry),
                 c("outage_time", "停供时间", "Outage schedule", Kind::Inquiry),
-                c("service_attitude", "服务态度", "Staff conduct", Kind::Complaint),
+                c(
+                    "service_attitude",
+                    "服务态度",
+                    "Staff conduct",
+                    Kind::Complaint,
+                ),
                 c("other", "其他", "Other", Kind::Inquiry),
             ],
         }
@@ -52,11 +72,22 @@ impl CategoryCatalogue {
     pub fn new(categories: Vec<Category>) -> Result<Self, DomainError> {
         let mut seen = std::collections::HashSet::new();
         for c in &categories {
-            if c.code.trim().is_empty() || !c.code.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_') {
-                return Err(DomainError::invalid("categories.code", format!("{:?} is not a snake_case code", c.code)));
+            if c.code.trim().is_empty()
+                || !c
+                    .code
+                    .chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_')
+            {
+                return Err(DomainError::invalid(
+                    "categories.code",
+                    format!("{:?} is not a snake_case code", c.code),
+                ));
             }
             if !seen.insert(c.code.clone()) {
-                return Err(DomainError::invalid("categories.code", format!("{} appears twice", c.code)));
+                return Err(DomainError::invalid(
+                    "categories.code",
+                    format!("{} appears twice", c.code),
+                ));
             }
         }
         if categories.is_empty() {

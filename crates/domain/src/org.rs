@@ -58,7 +58,10 @@ named_enum!(
 impl Position {
     /// Company-wide positions are not scoped to a station or branch.
     pub fn is_company_wide(self) -> bool {
-        matches!(self, Position::Chairman | Position::GeneralManager | Position::DeputyGeneralManager)
+        matches!(
+            self,
+            Position::Chairman | Position::GeneralManager | Position::DeputyGeneralManager
+        )
     }
 }
 
@@ -79,10 +82,16 @@ mod tests {
     #[test]
     fn positions_parse_from_code_chinese_or_english() {
         assert_eq!(Position::parse("站长").unwrap(), Position::StationDirector);
-        assert_eq!(Position::parse("general_manager").unwrap(), Position::GeneralManager);
+        assert_eq!(
+            Position::parse("general_manager").unwrap(),
+            Position::GeneralManager
+        );
         assert_eq!(Position::parse("repairer").unwrap(), Position::Repairer);
         assert_eq!(Position::parse("Chairman").unwrap(), Position::Chairman);
-        assert_eq!(Position::parse("厨师").unwrap_err().field(), Some("position"));
+        assert_eq!(
+            Position::parse("厨师").unwrap_err().field(),
+            Some("position")
+        );
         assert!(Position::GeneralManager.is_company_wide());
     }
 

@@ -26,7 +26,12 @@ impl Phone {
             match c {
                 '0'..='9' => digits.push(c),
                 ' ' | '-' | '(' | ')' | '.' | '+' | '\u{3000}' => {}
-                _ => return Err(DomainError::invalid(field, "a phone number holds only digits")),
+                _ => {
+                    return Err(DomainError::invalid(
+                        field,
+                        "a phone number holds only digits",
+                    ));
+                }
             }
         }
         if digits.is_empty() {
@@ -43,11 +48,16 @@ impl Phone {
         if (7..=8).contains(&national.len()) && !national.starts_with('1') {
             let area = default_area_code.trim().trim_start_matches('0');
             if area.is_empty() || !area.chars().all(|c| c.is_ascii_digit()) {
-                return Err(DomainError::invalid(field, "no default area code is configured"));
+                return Err(DomainError::invalid(
+                    field,
+                    "no default area code is configured",
+                ));
             }
             return Ok(Phone(format!("0{area}-{national}")));
         }
-        if (5..=6).contains(&national.len()) && (national.starts_with('1') || national.starts_with('9')) {
+        if (5..=6).contains(&national.len())
+            && (national.starts_with('1') || national.starts_with('9'))
+        {
             // 12345, 96069, 95598: hotline and service numbers.
             return Ok(Phone(national.to_string()));
         }
@@ -106,20 +116,35 @@ fn strip_country_code(digits: &str) -> String {
 
 fn mobile(national: &str) -> Option<Phone> {
     let b = national.as_bytes();
-    (b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1])).then(|| Phone(national.to_string()))
+    (b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]))
+        .then(|| Phone(national.to_string()))
 }
 
 fn landline(field: &str, national: &str) -> Result<Phone, DomainError> {
     // Beijing (010) and the 02x cities have three-digit area codes with the zero,
     // every other city four.
-    let national = if national.starts_with('0') { national } else { return Err(DomainError::invalid(field, "bad area code")) };
-    let area_len = if national.starts_with("01") || national.starts_with("02") { 3 } else { 4 };
+    let national = if national.starts_with('0') {
+        national
+    } else {
+        return Err(DomainError::invalid(field, "bad area code"));
+    };
+    let area_len = if national.starts_with("01") || national.starts_with("02") {
+        3
+    } else {
+        4
+    };
     if national.len() <= area_len {
-        return Err(DomainError::invalid(field, "the local number is missing after the area code"));
+        return Err(DomainError::invalid(
+            field,
+            "the local number is missing after the area code",
+        ));
     }
     let (area, local) = national.split_at(area_len);
     if !(7..=8).contains(&local.len()) || local.starts_with('0') || local.starts_with('1') {
-        return Err(DomainError::invalid(field, "a landline has 7 or 8 digits after the area code"));
+        return Err(DomainError::invalid(
+            field,
+            "a landline has 7 or 8 digits after the area code",
+        ));
     }
     Ok(Phone(format!("{area}-{local}")))
 }
@@ -134,7 +159,15 @@ mod tests {
 
     #[test]
     fn mobiles_in_every_shape() {
-        for s in ["13812345678", "138 1234 5678", "138-1234-5678", "+86 138 1234 5678", "008613812345678", "8613812345678", "１３８１２３４５６７８"] {
+        for s in [
+            "13812345678",
+            "138 1234 5678",
+            "138-1234-5678",
+            "+86 138 1234 5678",
+            "008613812345678",
+            "8613812345678",
+            "１３８１２３４５６７８",
+        ] {
             assert_eq!(p(s).unwrap(), "13812345678", "{s}");
         }
     }
@@ -146,7 +179,10 @@ mod tests {
         assert_eq!(p("82345678").unwrap(), "0451-82345678");
         assert_eq!(p("010 6512 3456").unwrap(), "010-65123456");
         assert_eq!(p("+86 10 6512 3456").unwrap(), "010-65123456");
-        assert_eq!(Phone::parse("phone", "2345678", "24").unwrap().0, "024-2345678");
+        assert_eq!(
+            Phone::parse("phone", "2345678", "24").unwrap().0,
+            "024-2345678"
+        );
     }
 
     #[test]
@@ -157,7 +193,15 @@ mod tests {
 
     #[test]
     fn absurd_numbers_refused_with_the_field() {
-        for s in ["", "abc", "1234", "12812345678", "138123456789", "0451-123", "999999999999999"] {
+        for s in [
+            "",
+            "abc",
+            "1234",
+            "12812345678",
+            "138123456789",
+            "0451-123",
+            "999999999999999",
+        ] {
             let err = p(s).unwrap_err();
             assert_eq!(err.field(), Some("phone"), "{s}");
         }

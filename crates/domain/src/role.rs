@@ -65,8 +65,14 @@ impl Role {
         use Permission::*;
         match permission {
             RegisterTickets => matches!(self, Role::Admin | Role::Operator),
-            SeeAllStations => matches!(self, Role::Admin | Role::Operator | Role::Manager | Role::Viewer),
-            LookUpAccounts => matches!(self, Role::Admin | Role::Operator | Role::Manager | Role::Station),
+            SeeAllStations => matches!(
+                self,
+                Role::Admin | Role::Operator | Role::Manager | Role::Viewer
+            ),
+            LookUpAccounts => matches!(
+                self,
+                Role::Admin | Role::Operator | Role::Manager | Role::Station
+            ),
             Administer => self == Role::Admin,
         }
     }
@@ -82,7 +88,10 @@ impl Role {
             | Action::Arrive
             | Action::Schedule { .. }
             | Action::Resolve { .. } => {
-                matches!(self, Role::Admin | Role::Operator | Role::Station | Role::Repairer)
+                matches!(
+                    self,
+                    Role::Admin | Role::Operator | Role::Station | Role::Repairer
+                )
             }
             Action::Answer { .. }
             | Action::Callback { .. }
@@ -115,7 +124,10 @@ mod tests {
     #[test]
     fn stations_do_field_work_but_do_not_close() {
         assert!(Role::Station.may_act(&Action::Accept));
-        assert!(!Role::Station.may_act(&Action::Callback { satisfied: true, note: String::new() }));
+        assert!(!Role::Station.may_act(&Action::Callback {
+            satisfied: true,
+            note: String::new()
+        }));
         assert!(!Role::Station.has(Permission::SeeAllStations));
         assert!(!Role::Repairer.may_act(&Action::Accept));
     }

@@ -124,17 +124,37 @@ pub const MAX_DESCRIPTION: usize = 4000;
 /// A command on an existing ticket, with its inputs already parsed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
-    Dispatch { station_code: String },
+    Dispatch {
+        station_code: String,
+    },
     Accept,
-    Contact { note: String },
+    Contact {
+        note: String,
+    },
     Arrive,
-    Schedule { appointment_at: Timestamp },
-    Resolve { note: String, measured_temp_c: Option<f64> },
-    Callback { satisfied: bool, note: String },
-    Answer { note: String },
-    Cancel { reason: String },
-    Reopen { reason: String },
-    Merge { into: String },
+    Schedule {
+        appointment_at: Timestamp,
+    },
+    Resolve {
+        note: String,
+        measured_temp_c: Option<f64>,
+    },
+    Callback {
+        satisfied: bool,
+        note: String,
+    },
+    Answer {
+        note: String,
+    },
+    Cancel {
+        reason: String,
+    },
+    Reopen {
+        reason: String,
+    },
+    Merge {
+        into: String,
+    },
 }
 
 impl Action {
@@ -160,24 +180,41 @@ impl Action {
             Action::Dispatch { station_code } => Action::Dispatch {
                 station_code: required_text("station_code", &station_code, 50)?,
             },
-            Action::Contact { note } => Action::Contact { note: optional_text("note", &note, MAX_NOTE)? },
+            Action::Contact { note } => Action::Contact {
+                note: optional_text("note", &note, MAX_NOTE)?,
+            },
             Action::Schedule { appointment_at } => {
                 // A few minutes of slack for a form filled in while talking.
                 if appointment_at < now.plus_millis(-5 * Timestamp::MINUTE) {
-                    return Err(DomainError::invalid("appointment_at", "the appointment is in the past"));
+                    return Err(DomainError::invalid(
+                        "appointment_at",
+                        "the appointment is in the past",
+                    ));
                 }
                 if appointment_at > now.plus_millis(60 * Timestamp::DAY) {
-                    return Err(DomainError::invalid("appointment_at", "the appointment is more than 60 days ahead"));
+                    return Err(DomainError::invalid(
+                        "appointment_at",
+                        "the appointment is more than 60 days ahead",
+                    ));
                 }
                 Action::Schedule { appointment_at }
             }
-            Action::Resolve { note, measured_temp_c } => {
+            Action::Resolve {
+                note,
+                measured_temp_c,
+            } => {
                 if let Some(t) = measured_temp_c
                     && !(t.is_finite() && (-30.0..=60.0).contains(&t))
                 {
-                    return Err(DomainError::invalid("measured_temp_c", "must be between -30 and 60 °C"));
+                    return Err(DomainError::invalid(
+                        "measured_temp_c",
+                        "must be between -30 and 60 °C",
+                    ));
                 }
-                Action::Resolve { note: required_text("note", &note, MAX_NOTE)?, measured_temp_c }
+                Action::Resolve {
+                    note: required_text("note", &note, MAX_NOTE)?,
+                    measured_temp_c,
+                }
             }
             Action::Callback { satisfied, note } => {
                 let note = optional_text("note", &note, MAX_NOTE)?;
@@ -187,10 +224,18 @@ impl Action {
                 }
                 Action::Callback { satisfied, note }
             }
-            Action::Answer { note } => Action::Answer { note: required_text("note", &note, MAX_NOTE)? },
-            Action::Cancel { reason } => Action::Cancel { reason: required_text("reason", &reason, MAX_NOTE)? },
-            Action::Reopen { reason } => Action::Reopen { reason: required_text("reason", &reason, MAX_NOTE)? },
-            Action::Merge { into } => Action::Merge { into: required_text("into", &into, 30)? },
+            Action::Answer { note } => Action::Answer {
+                note: required_text("note", &note, MAX_NOTE)?,
+            },
+            Action::Cancel { reason } => Action::Cancel {
+                reason: required_text("reason", &reason, MAX_NOTE)?,
+            },
+            Action::Reopen { reason } => Action::Reopen {
+                reason: required_text("reason", &reason, MAX_NOTE)?,
+            },
+            Action::Merge { into } => Action::Merge {
+                into: required_text("into", &into, 30)?,
+            },
             a @ (Action::Accept | Action::Arrive) => a,
         })
     }
@@ -214,16 +259,25 @@ impl Status {
 
     /// Decides whether `action` may happen now, and what it does.
     /// `current_station` is the station the ticket is dispatched to, if any.
-    pub fn decide(self, action: &Action, current_station: Option<&str>) -> Result<Transition, DomainError> {
+    pub fn decide(
+        self,
+        action: &Action,
+        current_station: Option<&str>,
+    ) -> Result<Transition, DomainError> {
         use Status::*;
         let t = |to, event, data| Ok(Transition { to, event, data });
         match (self, action) {
-            (Registered, Action::Dispatch { station_code }) => {
-                t(Dispatched, EventKind::Dispatched, json!({ "station_code": station_code }))
-            }
+            (Registered, Action::Dispatch { station_code }) => t(
+                Dispatched,
+                EventKind::Dispatched,
+                json!({ "station_code": station_code }),
+            ),
             (Dispatched | Accepted, Action::Dispatch { station_code }) => {
                 if current_station == Some(station_code.as_str()) {
-                    return Err(DomainError::invalid("station_code", "the ticket is already at this station"));
+                    return Err(DomainError::invalid(
+                        "station_code",
+                        "the ticket is already at this station",
+                    ));
                 }
                 t(
                     Dispatched,
@@ -234,34 +288,68 @@ impl Status {
             (Dispatched, Action::Accept) => t(Accepted, EventKind::Accepted, json!({})),
             (Accepted | Scheduled | Contacted, Action::Contact { note }) => {
                 // Contacting again from `scheduled` (to confirm the visit) keeps the appointment.
-                let to = if self == Scheduled { Scheduled } else { Contacted };
+                let to = if self == Scheduled {
+                    Scheduled
+                } else {
+                    Contacted
+                };
                 t(to, EventKind::Contacted, json!({ "note": note }))
             }
-            (Accepted | Contacted | Scheduled, Action::Arrive) => t(OnSite, EventKind::Arrived, json!({})),
+            (Accepted | Contacted | Scheduled, Action::Arrive) => {
+                t(OnSite, EventKind::Arrived, json!({}))
+            }
             (Accepted | Contacted | OnSite | Scheduled, Action::Schedule { appointment_at }) => t(
                 Scheduled,
                 EventKind::Scheduled,
                 json!({ "appointment_at": appointment_at.millis() }),
             ),
             // Contacted → resolved: fixed by guiding the customer over the phone.
-            (Contacted | OnSite, Action::Resolve { note, measured_temp_c }) => t(
+            (
+                Contacted | OnSite,
+                Action::Resolve {
+                    note,
+                    measured_temp_c,
+                },
+            ) => t(
                 Resolved,
                 EventKind::Resolved,
                 json!({ "note": note, "measured_temp_c": measured_temp_c }),
             ),
-            (Resolved, Action::Callback { satisfied: true, note }) => {
-                t(Closed, EventKind::CallbackSatisfied, json!({ "note": note }))
+            (
+                Resolved,
+                Action::Callback {
+                    satisfied: true,
+                    note,
+                },
+            ) => t(
+                Closed,
+                EventKind::CallbackSatisfied,
+                json!({ "note": note }),
+            ),
+            (
+                Resolved,
+                Action::Callback {
+                    satisfied: false,
+                    note,
+                },
+            ) => t(
+                Dispatched,
+                EventKind::CallbackUnsatisfied,
+                json!({ "note": note }),
+            ),
+            (Registered, Action::Answer { note }) => {
+                t(Closed, EventKind::Answered, json!({ "note": note }))
             }
-            (Resolved, Action::Callback { satisfied: false, note }) => {
-                t(Dispatched, EventKind::CallbackUnsatisfied, json!({ "note": note }))
-            }
-            (Registered, Action::Answer { note }) => t(Closed, EventKind::Answered, json!({ "note": note })),
-            (Registered | Dispatched | Accepted | Contacted | Scheduled | OnSite, Action::Cancel { reason }) => {
-                t(Cancelled, EventKind::Cancelled, json!({ "reason": reason }))
-            }
+            (
+                Registered | Dispatched | Accepted | Contacted | Scheduled | OnSite,
+                Action::Cancel { reason },
+            ) => t(Cancelled, EventKind::Cancelled, json!({ "reason": reason })),
             (Resolved | Closed, Action::Reopen { reason }) => {
                 if current_station.is_none() {
-                    return Err(DomainError::invalid("reason", "the ticket was never dispatched to a station"));
+                    return Err(DomainError::invalid(
+                        "reason",
+                        "the ticket was never dispatched to a station",
+                    ));
                 }
                 t(Dispatched, EventKind::Reopened, json!({ "reason": reason }))
             }
@@ -320,16 +408,30 @@ impl NewTicket {
         let kind = Kind::parse(input.kind)?;
         let category = catalogue.find(input.category)?.code.clone();
         let priority = Priority::parse(input.priority)?;
-        let difficulty = input.difficulty.filter(|d| !d.trim().is_empty()).map(Difficulty::parse).transpose()?;
-        let channel = input.channel.filter(|c| !c.trim().is_empty()).map(Channel::parse).transpose()?;
+        let difficulty = input
+            .difficulty
+            .filter(|d| !d.trim().is_empty())
+            .map(Difficulty::parse)
+            .transpose()?;
+        let channel = input
+            .channel
+            .filter(|c| !c.trim().is_empty())
+            .map(Channel::parse)
+            .transpose()?;
         let point = match (input.lat, input.lon) {
             (None, None) => None,
             (Some(lat), Some(lon)) => {
                 if !(lat.is_finite() && (-90.0..=90.0).contains(&lat)) {
-                    return Err(DomainError::invalid("lat", "latitude must be between -90 and 90"));
+                    return Err(DomainError::invalid(
+                        "lat",
+                        "latitude must be between -90 and 90",
+                    ));
                 }
                 if !(lon.is_finite() && (-180.0..=180.0).contains(&lon)) {
-                    return Err(DomainError::invalid("lon", "longitude must be between -180 and 180"));
+                    return Err(DomainError::invalid(
+                        "lon",
+                        "longitude must be between -180 and 180",
+                    ));
                 }
                 Some((lat, lon))
             }
@@ -371,7 +473,9 @@ mod tests {
     use proptest::prelude::*;
 
     fn dispatch(code: &str) -> Action {
-        Action::Dispatch { station_code: code.into() }
+        Action::Dispatch {
+            station_code: code.into(),
+        }
     }
 
     #[test]
@@ -380,10 +484,27 @@ mod tests {
         let steps = [
             (dispatch("S01"), Status::Dispatched),
             (Action::Accept, Status::Accepted),
-            (Action::Contact { note: "will come".into() }, Status::Contacted),
+            (
+                Action::Contact {
+                    note: "will come".into(),
+                },
+                Status::Contacted,
+            ),
             (Action::Arrive, Status::OnSite),
-            (Action::Resolve { note: "bled radiator".into(), measured_temp_c: Some(19.5) }, Status::Resolved),
-            (Action::Callback { satisfied: true, note: String::new() }, Status::Closed),
+            (
+                Action::Resolve {
+                    note: "bled radiator".into(),
+                    measured_temp_c: Some(19.5),
+                },
+                Status::Resolved,
+            ),
+            (
+                Action::Callback {
+                    satisfied: true,
+                    note: String::new(),
+                },
+                Status::Closed,
+            ),
         ];
         for (action, expected) in steps {
             s = s.decide(&action, Some("S01")).unwrap().to;
@@ -394,7 +515,13 @@ mod tests {
     #[test]
     fn unsatisfied_callback_reopens_to_the_station() {
         let t = Status::Resolved
-            .decide(&Action::Callback { satisfied: false, note: "still cold".into() }, Some("S01"))
+            .decide(
+                &Action::Callback {
+                    satisfied: false,
+                    note: "still cold".into(),
+                },
+                Some("S01"),
+            )
             .unwrap();
         assert_eq!(t.to, Status::Dispatched);
         assert_eq!(t.event, EventKind::CallbackUnsatisfied);
@@ -402,28 +529,61 @@ mod tests {
 
     #[test]
     fn illegal_transitions_name_action_and_state() {
-        let err = Status::Registered.decide(&Action::Accept, None).unwrap_err();
+        let err = Status::Registered
+            .decide(&Action::Accept, None)
+            .unwrap_err();
         assert_eq!(err.code(), "invalid_transition");
-        assert_eq!(err.to_string(), "action accept is not allowed while the ticket is registered");
-        assert!(Status::Closed.decide(&Action::Cancel { reason: "x".into() }, None).is_err());
-        assert!(Status::Merged.decide(&Action::Merge { into: "x".into() }, None).is_err());
+        assert_eq!(
+            err.to_string(),
+            "action accept is not allowed while the ticket is registered"
+        );
+        assert!(
+            Status::Closed
+                .decide(&Action::Cancel { reason: "x".into() }, None)
+                .is_err()
+        );
+        assert!(
+            Status::Merged
+                .decide(&Action::Merge { into: "x".into() }, None)
+                .is_err()
+        );
     }
 
     #[test]
     fn redirect_to_the_same_station_is_refused() {
-        assert!(Status::Dispatched.decide(&dispatch("S01"), Some("S01")).is_err());
-        let t = Status::Accepted.decide(&dispatch("S02"), Some("S01")).unwrap();
+        assert!(
+            Status::Dispatched
+                .decide(&dispatch("S01"), Some("S01"))
+                .is_err()
+        );
+        let t = Status::Accepted
+            .decide(&dispatch("S02"), Some("S01"))
+            .unwrap();
         assert_eq!((t.to, t.event), (Status::Dispatched, EventKind::Redirected));
     }
 
     #[test]
     fn inputs_are_validated() {
         let now = Timestamp(1_000_000_000_000);
-        let past = Action::Schedule { appointment_at: now.plus_millis(-Timestamp::HOUR) };
-        assert_eq!(past.validate(now).unwrap_err().field(), Some("appointment_at"));
-        let hot = Action::Resolve { note: "x".into(), measured_temp_c: Some(80.0) };
-        assert_eq!(hot.validate(now).unwrap_err().field(), Some("measured_temp_c"));
-        let silent = Action::Callback { satisfied: false, note: " ".into() };
+        let past = Action::Schedule {
+            appointment_at: now.plus_millis(-Timestamp::HOUR),
+        };
+        assert_eq!(
+            past.validate(now).unwrap_err().field(),
+            Some("appointment_at")
+        );
+        let hot = Action::Resolve {
+            note: "x".into(),
+            measured_temp_c: Some(80.0),
+        };
+        assert_eq!(
+            hot.validate(now).unwrap_err().field(),
+            Some("measured_temp_c")
+        );
+        let silent = Action::Callback {
+            satisfied: false,
+            note: " ".into(),
+        };
         assert_eq!(silent.validate(now).unwrap_err().field(), Some("note"));
     }
 
@@ -453,19 +613,73 @@ mod tests {
     fn new_ticket_errors_name_the_field() {
         let cat = CategoryCatalogue::default();
         let cases: Vec<(NewTicketInput, &str)> = vec![
-            (NewTicketInput { kind: "fire", ..input() }, "kind"),
-            (NewTicketInput { priority: "asap", ..input() }, "priority"),
-            (NewTicketInput { category: "x", ..input() }, "category"),
-            (NewTicketInput { caller_phone: "12", ..input() }, "caller_phone"),
-            (NewTicketInput { address: "", ..input() }, "address"),
-            (NewTicketInput { lat: Some(91.0), lon: Some(0.0), ..input() }, "lat"),
-            (NewTicketInput { lat: Some(45.0), ..input() }, "lon"),
+            (
+                NewTicketInput {
+                    kind: "fire",
+                    ..input()
+                },
+                "kind",
+            ),
+            (
+                NewTicketInput {
+                    priority: "asap",
+                    ..input()
+                },
+                "priority",
+            ),
+            (
+                NewTicketInput {
+                    category: "x",
+                    ..input()
+                },
+                "category",
+            ),
+            (
+                NewTicketInput {
+                    caller_phone: "12",
+                    ..input()
+                },
+                "caller_phone",
+            ),
+            (
+                NewTicketInput {
+                    address: "",
+                    ..input()
+                },
+                "address",
+            ),
+            (
+                NewTicketInput {
+                    lat: Some(91.0),
+                    lon: Some(0.0),
+                    ..input()
+                },
+                "lat",
+            ),
+            (
+                NewTicketInput {
+                    lat: Some(45.0),
+                    ..input()
+                },
+                "lon",
+            ),
         ];
         for (i, field) in cases {
-            assert_eq!(NewTicket::parse(i, &cat, "0451").unwrap_err().field(), Some(field));
+            assert_eq!(
+                NewTicket::parse(i, &cat, "0451").unwrap_err().field(),
+                Some(field)
+            );
         }
         let long = "暖".repeat(MAX_DESCRIPTION + 1);
-        let err = NewTicket::parse(NewTicketInput { description: &long, ..input() }, &cat, "0451").unwrap_err();
+        let err = NewTicket::parse(
+            NewTicketInput {
+                description: &long,
+                ..input()
+            },
+            &cat,
+            "0451",
+        )
+        .unwrap_err();
         assert_eq!((err.code(), err.field()), ("too_long", Some("description")));
     }
 
@@ -480,11 +694,21 @@ mod tests {
             Just(dispatch("S01")),
             Just(dispatch("S02")),
             Just(Action::Accept),
-            Just(Action::Contact { note: String::new() }),
+            Just(Action::Contact {
+                note: String::new()
+            }),
             Just(Action::Arrive),
-            Just(Action::Schedule { appointment_at: Timestamp(0) }),
-            Just(Action::Resolve { note: "n".into(), measured_temp_c: None }),
-            any::<bool>().prop_map(|satisfied| Action::Callback { satisfied, note: "n".into() }),
+            Just(Action::Schedule {
+                appointment_at: Timestamp(0)
+            }),
+            Just(Action::Resolve {
+                note: "n".into(),
+                measured_temp_c: None
+            }),
+            any::<bool>().prop_map(|satisfied| Action::Callback {
+                satisfied,
+                note: "n".into()
+            }),
             Just(Action::Answer { note: "n".into() }),
             Just(Action::Cancel { reason: "r".into() }),
             Just(Action::Reopen { reason: "r".into() }),

@@ -43,7 +43,12 @@ impl Timestamp {
         if let Ok(t) = DateTime::parse_from_rfc3339(text) {
             return Ok(Timestamp(t.timestamp_millis()));
         }
-        for format in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
+        for format in [
+            "%Y-%m-%d %H:%M:%S",
+            "%Y-%m-%dT%H:%M:%S",
+            "%Y-%m-%d %H:%M",
+            "%Y-%m-%dT%H:%M",
+        ] {
             if let Ok(naive) = chrono::NaiveDateTime::parse_from_str(text, format) {
                 return local(field, tz, naive);
             }
@@ -59,12 +64,16 @@ impl Timestamp {
 
     /// The calendar day in `tz` as `YYYYMMDD`: the prefix of ticket numbers.
     pub fn day_key(self, tz: Tz) -> String {
-        self.to_utc().with_timezone(&tz).format("%Y%m%d").to_string()
+        self.to_utc()
+            .with_timezone(&tz)
+            .format("%Y%m%d")
+            .to_string()
     }
 
     /// UTC offset of `tz` at this instant.
     pub fn offset(self, tz: Tz) -> FixedOffset {
-        tz.offset_from_utc_datetime(&self.to_utc().naive_utc()).fix()
+        tz.offset_from_utc_datetime(&self.to_utc().naive_utc())
+            .fix()
     }
 }
 
@@ -119,7 +128,10 @@ mod tests {
     #[test]
     fn formats_in_shanghai_to_the_second() {
         let t = Timestamp(1_796_346_300_123); // 2026-12-04T01:05:00.123Z
-        assert_eq!(t.rfc3339(chrono_tz::Asia::Shanghai), "2026-12-04T09:05:00+08:00");
+        assert_eq!(
+            t.rfc3339(chrono_tz::Asia::Shanghai),
+            "2026-12-04T09:05:00+08:00"
+        );
         assert_eq!(t.day_key(chrono_tz::Asia::Shanghai), "20261204");
     }
 

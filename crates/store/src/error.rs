@@ -12,6 +12,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("{field} {value} already exists")]
     Duplicate { field: &'static str, value: String },
+    /// An import was refused: these rows are wrong, nothing was written.
+    #[error("{} rows have errors; nothing was imported", .0.len())]
+    Rows(Vec<crate::org::RowError>),
     #[error("configuration: {0}")]
     Config(String),
     #[error("database: {0}")]
@@ -22,6 +25,9 @@ pub enum StoreError {
 
 impl StoreError {
     pub fn not_found(what: &'static str, key: impl Into<String>) -> Self {
-        StoreError::NotFound { what, key: key.into() }
+        StoreError::NotFound {
+            what,
+            key: key.into(),
+        }
     }
 }

@@ -7,7 +7,11 @@ use tokio::sync::broadcast;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
-    Ticket { number: String, status: String, station_id: Option<i64> },
+    Ticket {
+        number: String,
+        status: String,
+        station_id: Option<i64>,
+    },
     Registers,
 }
 

@@ -65,8 +65,15 @@ impl Db {
                 let pool = sqlite_pool(8).connect_with(options.clone()).await?;
                 let writer = sqlite_pool(1).connect_with(options).await?;
                 // WAL lets readers go on while the writer writes; it sticks to the file.
-                sqlx::query("PRAGMA journal_mode = WAL").execute(&writer).await?;
-                Db { pool, writer, backend, feed: ChangeFeed::new() }
+                sqlx::query("PRAGMA journal_mode = WAL")
+                    .execute(&writer)
+                    .await?;
+                Db {
+                    pool,
+                    writer,
+                    backend,
+                    feed: ChangeFeed::new(),
+                }
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -74,7 +81,12 @@ impl Db {
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
                     .await?;
-                Db { writer: pool.clone(), pool, backend, feed: ChangeFeed::new() }
+                Db {
+                    writer: pool.clone(),
+                    pool,
+                    backend,
+                    feed: ChangeFeed::new(),
+                }
             }
         };
         Ok(db)
@@ -168,12 +180,16 @@ pub(crate) struct Sql {
 #[derive(Debug, Clone)]
 enum Bind {
     Int(i64),
-    Text(String),
+    Float(Option<f64>),
+    Text(Option<String>),
 }
 
 impl Sql {
     pub(crate) fn new(text: &str) -> Sql {
-        Sql { text: text.to_string(), binds: Vec::new() }
+        Sql {
+            text: text.to_string(),
+            binds: Vec::new(),
+        }
     }
 
     pub(crate) fn push(&mut self, fragment: &str) -> &mut Self {
@@ -183,18 +199,42 @@ impl Sql {
 
     /// Binds `value` and appends its `$N` placeholder.
     pub(crate) fn bind_text(&mut self, value: impl Into<String>) -> &mut Self {
-        self.binds.push(Bind::Text(value.into()));
-        self.text.push_str(&format!("${}", self.binds.len()));
-        self
+        self.bind(Bind::Text(Some(value.into())))
+    }
+
+    pub(crate) fn bind_opt_text(&mut self, value: Option<String>) -> &mut Self {
+        self.bind(Bind::Text(value))
     }
 
     pub(crate) fn bind_int(&mut self, value: i64) -> &mut Self {
-        self.binds.push(Bind::Int(value));
+        self.bind(Bind::Int(value))
+    }
+
+    pub(crate) fn bind_float(&mut self, value: Option<f64>) -> &mut Self {
+        self.bind(Bind::Float(value))
+    }
+
+    fn bind(&mut self, value: Bind) -> &mut Self {
+        self.binds.push(value);
         self.text.push_str(&format!("${}", self.binds.len()));
         self
     }
 
-    pub(crate) fn query_as<T>(&self) -> sqlx::query::QueryAs<'_, sqlx::Any, T, sqlx::any::AnyArguments>
+    pub(crate) fn query(&self) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(self.text.clone()));
+        for b in &self.binds {
+            q = match b {
+                Bind::Int(v) => q.bind(*v),
+                Bind::Float(v) => q.bind(*v),
+                Bind::Text(v) => q.bind(v.clone()),
+            };
+        }
+        q
+    }
+
+    pub(crate) fn query_as<T>(
+        &self,
+    ) -> sqlx::query::QueryAs<'_, sqlx::Any, T, sqlx::any::AnyArguments>
     where
         T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
     {
@@ -202,6 +242,7 @@ impl Sql {
         for b in &self.binds {
             q = match b {
                 Bind::Int(v) => q.bind(*v),
+                Bind::Float(v) => q.bind(*v),
                 Bind::Text(v) => q.bind(v.clone()),
             };
         }

@@ -104,8 +104,14 @@ impl Db {
         .fetch_one(&mut *tx)
         .await?;
         let number = ticket_number(day_key, seq);
-        let status = if dispatch { Status::Dispatched } else { Status::Registered };
-        let (lat, lon) = ticket.point.map_or((None, None), |(a, o)| (Some(a), Some(o)));
+        let status = if dispatch {
+            Status::Dispatched
+        } else {
+            Status::Registered
+        };
+        let (lat, lon) = ticket
+            .point
+            .map_or((None, None), |(a, o)| (Some(a), Some(o)));
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO tickets (number, kind, category, priority, difficulty, channel, status, \
              caller_name, caller_phone, address, description, account_no, station_id, lat, lon, \
@@ -131,11 +137,30 @@ impl Db {
         .bind(at.millis())
         .fetch_one(&mut *tx)
         .await?;
-        insert_event(&mut tx, id, 1, EventKind::Registered, at, &actor.name, Status::Registered, &json!({})).await?;
+        insert_event(
+            &mut tx,
+            id,
+            1,
+            EventKind::Registered,
+            at,
+            &actor.name,
+            Status::Registered,
+            &json!({}),
+        )
+        .await?;
         if dispatch {
             let code = station_code(&mut tx, station_id).await?;
-            insert_event(&mut tx, id, 2, EventKind::Dispatched, at, &actor.name, Status::Dispatched, &json!({ "station_code": code }))
-                .await?;
+            insert_event(
+                &mut tx,
+                id,
+                2,
+                EventKind::Dispatched,
+                at,
+                &actor.name,
+                Status::Dispatched,
+                &json!({ "station_code": code }),
+            )
+            .await?;
         }
         tx.commit().await?;
         self.publish_ticket(&number, status, station_id);
@@ -144,7 +169,13 @@ impl Db {
 
     /// Applies `action` to the ticket `number` as `actor`, in one transaction.
     /// A station-bound actor only reaches its station's tickets.
-    pub async fn act_on_ticket(&self, number: &str, action: &Action, actor: &Actor, at: Timestamp) -> Result<TicketRow> {
+    pub async fn act_on_ticket(
+        &self,
+        number: &str,
+        action: &Action,
+        actor: &Actor,
+        at: Timestamp,
+    ) -> Result<TicketRow> {
         for _ in 0..RETRIES {
             match self.try_act(number, action, actor, at).await {
                 Err(StoreError::Conflict(_)) => continue,
@@ -154,14 +185,23 @@ impl Db {
         Err(StoreError::Conflict(format!("ticket {number}")))
     }
 
-    async fn try_act(&self, number: &str, action: &Action, actor: &Actor, at: Timestamp) -> Result<TicketRow> {
+    async fn try_act(
+        &self,
+        number: &str,
+        action: &Action,
+        actor: &Actor,
+        at: Timestamp,
+    ) -> Result<TicketRow> {
         let mut tx = self.writer.begin().await?;
-        let ticket: TicketRow = sqlx::query_as(AssertSqlSafe(format!("{SELECT} WHERE t.number = $1")))
-            .bind(number.to_string())
-            .fetch_optional(&mut *tx)
-            .await?
-            .filter(|t: &TicketRow| actor.station_id.is_none() || t.station_id == actor.station_id)
-            .ok_or_else(|| StoreError::not_found("ticket", number))?;
+        let ticket: TicketRow =
+            sqlx::query_as(AssertSqlSafe(format!("{SELECT} WHERE t.number = $1")))
+                .bind(number.to_string())
+                .fetch_optional(&mut *tx)
+                .await?
+                .filter(|t: &TicketRow| {
+                    actor.station_id.is_none() || t.station_id == actor.station_id
+                })
+                .ok_or_else(|| StoreError::not_found("ticket", number))?;
         let status = Status::parse(&ticket.status)?;
         let transition = status.decide(action, ticket.station_code.as_deref())?;
 
@@ -175,26 +215,37 @@ impl Db {
                         .bind(station_code.clone())
                         .fetch_optional(&mut *tx)
                         .await?
-                        .ok_or_else(|| DomainError::unknown("station_code", station_code.clone()))?,
+                        .ok_or_else(|| {
+                            DomainError::unknown("station_code", station_code.clone())
+                        })?,
                 );
             }
             Action::Merge { into } => {
-                let target: Option<(i64, String)> = sqlx::query_as("SELECT id, status FROM tickets WHERE number = $1")
-                    .bind(into.clone())
-                    .fetch_optional(&mut *tx)
-                    .await?;
+                let target: Option<(i64, String)> =
+                    sqlx::query_as("SELECT id, status FROM tickets WHERE number = $1")
+                        .bind(into.clone())
+                        .fetch_optional(&mut *tx)
+                        .await?;
                 match target {
                     None => return Err(DomainError::unknown("into", into.clone()).into()),
                     Some((id, _)) if id == ticket.id => {
-                        return Err(DomainError::invalid("into", "a ticket cannot be merged into itself").into());
+                        return Err(DomainError::invalid(
+                            "into",
+                            "a ticket cannot be merged into itself",
+                        )
+                        .into());
                     }
                     Some((_, s)) if Status::parse(&s)?.is_terminal() => {
-                        return Err(DomainError::invalid("into", format!("ticket {into} is {s}")).into());
+                        return Err(
+                            DomainError::invalid("into", format!("ticket {into} is {s}")).into(),
+                        );
                     }
                     Some(_) => merged_into = Some(into.clone()),
                 }
             }
-            Action::Schedule { appointment_at: when } => appointment_at = Some(when.millis()),
+            Action::Schedule {
+                appointment_at: when,
+            } => appointment_at = Some(when.millis()),
             _ => {}
         }
 
@@ -214,29 +265,45 @@ impl Db {
         if updated.rows_affected() != 1 {
             return Err(StoreError::Conflict(format!("ticket {number}")));
         }
-        let seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM ticket_events WHERE ticket_id = $1")
-            .bind(ticket.id)
-            .fetch_one(&mut *tx)
-            .await?;
-        insert_event(&mut tx, ticket.id, seq, transition.event, at, &actor.name, transition.to, &transition.data).await?;
+        let seq: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM ticket_events WHERE ticket_id = $1",
+        )
+        .bind(ticket.id)
+        .fetch_one(&mut *tx)
+        .await?;
+        insert_event(
+            &mut tx,
+            ticket.id,
+            seq,
+            transition.event,
+            at,
+            &actor.name,
+            transition.to,
+            &transition.data,
+        )
+        .await?;
         tx.commit().await?;
         self.publish_ticket(number, transition.to, station_id);
         self.ticket_by_id(ticket.id).await
     }
 
     pub async fn ticket(&self, number: &str) -> Result<Option<TicketRow>> {
-        Ok(sqlx::query_as(AssertSqlSafe(format!("{SELECT} WHERE t.number = $1")))
-            .bind(number.to_string())
-            .fetch_optional(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_as(AssertSqlSafe(format!("{SELECT} WHERE t.number = $1")))
+                .bind(number.to_string())
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     async fn ticket_by_id(&self, id: i64) -> Result<TicketRow> {
         // Read through the writer: on SQLite it saw the commit for sure.
-        Ok(sqlx::query_as(AssertSqlSafe(format!("{SELECT} WHERE t.id = $1")))
-            .bind(id)
-            .fetch_one(&self.writer)
-            .await?)
+        Ok(
+            sqlx::query_as(AssertSqlSafe(format!("{SELECT} WHERE t.id = $1")))
+                .bind(id)
+                .fetch_one(&self.writer)
+                .await?,
+        )
     }
 
     pub async fn ticket_events(&self, ticket_id: i64) -> Result<Vec<EventRow>> {
@@ -293,7 +360,8 @@ impl Db {
         if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             push_search(&mut sql, q);
         }
-        sql.push(" ORDER BY t.id DESC LIMIT ").bind_int(f.limit.clamp(1, 500));
+        sql.push(" ORDER BY t.id DESC LIMIT ")
+            .bind_int(f.limit.clamp(1, 500));
         Ok(sql.query_as().fetch_all(&self.pool).await?)
     }
 
@@ -306,9 +374,17 @@ impl Db {
     }
 }
 
-async fn station_code(tx: &mut sqlx::Transaction<'_, sqlx::Any>, station_id: Option<i64>) -> Result<Option<String>> {
+async fn station_code(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    station_id: Option<i64>,
+) -> Result<Option<String>> {
     Ok(match station_id {
-        Some(id) => sqlx::query_scalar("SELECT code FROM stations WHERE id = $1").bind(id).fetch_optional(&mut **tx).await?,
+        Some(id) => {
+            sqlx::query_scalar("SELECT code FROM stations WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await?
+        }
         None => None,
     })
 }
@@ -343,21 +419,35 @@ async fn insert_event(
 fn push_search(sql: &mut Sql, q: &str) {
     let compact: String = q.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
     let all_digits = !compact.is_empty() && compact.chars().all(|c| c.is_ascii_digit());
-    if all_digits && q.contains('-') && compact.len() >= 12 && q.len() <= 16 && !q.starts_with('0') {
+    if all_digits && q.contains('-') && compact.len() >= 12 && q.len() <= 16 && !q.starts_with('0')
+    {
         // A ticket number as read from the screen: 20261204-0037.
         sql.push(" AND t.number = ").bind_text(q);
     } else if all_digits && compact.len() >= 5 {
-        sql.push(" AND (t.caller_phone = ").bind_text(compact.clone());
+        sql.push(" AND (t.caller_phone = ")
+            .bind_text(compact.clone());
         sql.push(" OR t.account_no = ").bind_text(compact.clone());
         if compact.len() >= 8 {
             let (day, seq) = compact.split_at(8);
-            sql.push(" OR t.number = ").bind_text(format!("{day}-{seq}"));
+            sql.push(" OR t.number = ")
+                .bind_text(format!("{day}-{seq}"));
         }
         sql.push(")");
     } else {
-        let like = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-        sql.push(" AND (t.address LIKE ").bind_text(like.clone()).push(" ESCAPE '\\'");
-        sql.push(" OR t.description LIKE ").bind_text(like.clone()).push(" ESCAPE '\\'");
-        sql.push(" OR t.caller_name LIKE ").bind_text(like).push(" ESCAPE '\\')");
+        let like = format!(
+            "%{}%",
+            q.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        sql.push(" AND (t.address LIKE ")
+            .bind_text(like.clone())
+            .push(" ESCAPE '\\'");
+        sql.push(" OR t.description LIKE ")
+            .bind_text(like.clone())
+            .push(" ESCAPE '\\'");
+        sql.push(" OR t.caller_name LIKE ")
+            .bind_text(like)
+            .push(" ESCAPE '\\')");
     }
 }
