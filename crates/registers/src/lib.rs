@@ -1,0 +1,1 @@
+//! Register files → records. Being written.
