@@ -1,1 +1,13 @@
+//! HTTP glue of heatdesk: thin handlers from HTTP to store commands.
 
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod error;
+// pub mod import; (re-enabled when the registers crate lands)
+pub mod ops;
+pub mod startup;
+
+pub use config::Config;
+pub use error::AppError;
+pub use startup::{AppState, launch, router};

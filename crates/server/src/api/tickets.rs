@@ -1,0 +1,370 @@
+//! Tickets over JSON: register, read, act, list.
+
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use domain::ticket::NewTicketInput;
+use domain::{Action, DomainError, Kind, NewTicket, Permission, Priority, Status, Timestamp};
+use serde::{Deserialize, Serialize};
+use store::tickets::{EventRow, TicketFilter, TicketRow};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{ApiJson, ApiQuery};
+use crate::auth::CurrentUser;
+use crate::{AppError, AppState};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/tickets", post(create_ticket).get(list_tickets))
+        .route("/api/v1/tickets/{number}", get(get_ticket))
+        .route("/api/v1/tickets/{number}/actions", post(act_on_ticket))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateTicket {
+    /// inquiry | repair | complaint | temperature | service
+    pub kind: String,
+    /// Category code (`no_heat`) or its Chinese or English name (`暖气不热`).
+    pub category: String,
+    /// emergency | urgent | normal
+    pub priority: String,
+    /// easy | normal | hard (default normal)
+    pub difficulty: Option<String>,
+    /// phone (default) | web | open311 | wechat | walk_in | api
+    pub channel: Option<String>,
+    #[serde(default)]
+    pub caller_name: String,
+    pub caller_phone: String,
+    pub address: String,
+    pub description: String,
+    pub account_no: Option<String>,
+    /// The responsible station; when absent, the account's station.
+    pub station_code: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    /// Dispatch to the station in the same step (register + dispatch).
+    #[serde(default)]
+    pub dispatch: bool,
+}
+
+/// A command on a ticket. `action` says which; the other fields are its inputs.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ActionRequest {
+    /// dispatch | accept | contact | arrive | schedule | resolve | callback | answer | cancel | reopen | merge
+    pub action: String,
+    /// dispatch: the station to send the ticket to.
+    pub station_code: Option<String>,
+    /// contact, resolve, callback, answer: what was said or done.
+    pub note: Option<String>,
+    /// schedule: the agreed time, RFC 3339 or `2026-12-05 14:00` in local time.
+    pub appointment_at: Option<String>,
+    /// resolve: room temperature measured, °C.
+    pub measured_temp_c: Option<f64>,
+    /// callback: whether the customer is satisfied.
+    pub satisfied: Option<bool>,
+    /// cancel, reopen: why.
+    pub reason: Option<String>,
+    /// merge: number of the ticket this one duplicates.
+    pub into: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StationRef {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketJson {
+    /// Human ticket number, e.g. `20261204-0037`.
+    pub number: String,
+    pub kind: String,
+    pub category: String,
+    pub priority: String,
+    pub difficulty: String,
+    pub channel: String,
+    pub status: String,
+    pub station: Option<StationRef>,
+    pub account_no: Option<String>,
+    pub caller_name: String,
+    pub caller_phone: String,
+    pub address: String,
+    pub description: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub merged_into: Option<String>,
+    pub appointment_at: Option<String>,
+    pub created_by: String,
+    pub created_at: String,
+    pub updated_at: String,
+    /// The timeline, oldest first (on single-ticket responses).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<EventJson>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventJson {
+    pub seq: i64,
+    /// registered, dispatched, redirected, accepted, contacted, scheduled, arrived,
+    /// resolved, callback_satisfied, callback_unsatisfied, answered, cancelled, reopened, merged
+    pub kind: String,
+    pub at: String,
+    pub actor: String,
+    /// The ticket's status after this event.
+    pub status: String,
+    /// Details: note, reason, station_code, appointment_at, measured_temp_c, into …
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub data: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketPage {
+    pub items: Vec<TicketJson>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// One status or several separated by commas.
+    pub status: Option<String>,
+    pub kind: Option<String>,
+    /// Station code.
+    pub station: Option<String>,
+    pub priority: Option<String>,
+    /// Ticket number, caller phone, account number, or words of the address or description.
+    pub q: Option<String>,
+    /// Created at or after (RFC 3339 or a local date).
+    pub from: Option<String>,
+    /// Created before.
+    pub to: Option<String>,
+    /// Page size, 1–500 (default 50).
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/tickets", tag = "tickets", request_body = CreateTicket,
+    responses((status = 201, body = TicketJson), (status = 422, body = crate::error::Problem)))]
+pub async fn create_ticket(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<CreateTicket>,
+) -> Result<impl IntoResponse, AppError> {
+    user.require(Permission::RegisterTickets)?;
+    let settings = &state.settings;
+    let ticket = NewTicket::parse(
+        NewTicketInput {
+            kind: &body.kind,
+            category: &body.category,
+            priority: &body.priority,
+            difficulty: body.difficulty.as_deref(),
+            channel: body.channel.as_deref(),
+            caller_name: &body.caller_name,
+            caller_phone: &body.caller_phone,
+            address: &body.address,
+            description: &body.description,
+            account_no: body.account_no.as_deref(),
+            station_code: body.station_code.as_deref(),
+            lat: body.lat,
+            lon: body.lon,
+        },
+        &settings.catalogue,
+        &settings.config.default_area_code,
+    )?;
+    let station_id = responsible_station(&state, &ticket).await?;
+    let now = state.now();
+    let row = state
+        .db
+        .register_ticket(&ticket, station_id, body.dispatch, &user.actor(), now, &now.day_key(settings.tz))
+        .await?;
+    metrics::counter!("heatdesk_tickets_registered_total", "kind" => row.kind.clone()).increment(1);
+    let location = format!("/api/v1/tickets/{}", row.number);
+    let json = with_events(&state, row).await?;
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(json)))
+}
+
+/// The station named in the request, else the account's.
+async fn responsible_station(state: &AppState, ticket: &NewTicket) -> Result<Option<i64>, AppError> {
+    if let Some(code) = &ticket.station_code {
+        let station = state.db.station_by_code(code).await?;
+        return Ok(Some(station.ok_or_else(|| DomainError::unknown("station_code", code.clone()))?.id));
+    }
+    if let Some(account_no) = &ticket.account_no {
+        let account = state.db.account(account_no).await?;
+        let account = account.ok_or_else(|| DomainError::unknown("account_no", account_no.clone()))?;
+        if let Some(code) = account.station_code {
+            return Ok(state.db.station_by_code(&code).await?.map(|s| s.id));
+        }
+    }
+    Ok(None)
+}
+
+#[utoipa::path(get, path = "/api/v1/tickets/{number}", tag = "tickets",
+    params(("number" = String, Path, description = "Ticket number")),
+    responses((status = 200, body = TicketJson), (status = 404, body = crate::error::Problem)))]
+pub async fn get_ticket(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(number): Path<String>,
+) -> Result<Json<TicketJson>, AppError> {
+    let row = state
+        .db
+        .ticket(&number)
+        .await?
+        .filter(|t| user.scope().is_none() || t.station_id == user.scope())
+        .ok_or_else(|| AppError::NotFound { what: "ticket", key: number.clone() })?;
+    Ok(Json(with_events(&state, row).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/tickets/{number}/actions", tag = "tickets", request_body = ActionRequest,
+    params(("number" = String, Path, description = "Ticket number")),
+    responses((status = 200, body = TicketJson), (status = 409, description = "invalid_transition", body = crate::error::Problem)))]
+pub async fn act_on_ticket(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(number): Path<String>,
+    ApiJson(body): ApiJson<ActionRequest>,
+) -> Result<Json<TicketJson>, AppError> {
+    let now = state.now();
+    let action = parse_action(body, &state)?.validate(now)?;
+    if !user.role.may_act(&action) {
+        return Err(AppError::Forbidden);
+    }
+    let row = state.db.act_on_ticket(&number, &action, &user.actor(), now).await?;
+    metrics::counter!("heatdesk_ticket_actions_total", "action" => action.name()).increment(1);
+    Ok(Json(with_events(&state, row).await?))
+}
+
+fn parse_action(body: ActionRequest, state: &AppState) -> Result<Action, AppError> {
+    let required = |v: Option<String>, field: &str| v.ok_or_else(|| DomainError::required(field));
+    Ok(match body.action.trim() {
+        "dispatch" => Action::Dispatch { station_code: required(body.station_code, "station_code")? },
+        "accept" => Action::Accept,
+        "contact" => Action::Contact { note: body.note.unwrap_or_default() },
+        "arrive" => Action::Arrive,
+        "schedule" => {
+            let text = required(body.appointment_at, "appointment_at")?;
+            Action::Schedule { appointment_at: Timestamp::parse("appointment_at", &text, state.settings.tz)? }
+        }
+        "resolve" => Action::Resolve { note: required(body.note, "note")?, measured_temp_c: body.measured_temp_c },
+        "callback" => Action::Callback {
+            satisfied: body.satisfied.ok_or_else(|| DomainError::required("satisfied"))?,
+            note: body.note.unwrap_or_default(),
+        },
+        "answer" => Action::Answer { note: required(body.note, "note")? },
+        "cancel" => Action::Cancel { reason: required(body.reason, "reason")? },
+        "reopen" => Action::Reopen { reason: required(body.reason, "reason")? },
+        "merge" => Action::Merge { into: required(body.into, "into")? },
+        other => return Err(DomainError::unknown("action", other).into()),
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets", params(ListQuery),
+    responses((status = 200, body = TicketPage)))]
+pub async fn list_tickets(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<TicketPage>, AppError> {
+    let filter = ticket_filter(&state, &user, q).await?;
+    let limit = filter.limit;
+    let rows = state.db.list_tickets(&filter).await?;
+    let next_cursor = (rows.len() as i64 == limit).then(|| rows.last().map(|r| r.id.to_string())).flatten();
+    let items = rows.into_iter().map(|r| ticket_json(&state, r, None)).collect();
+    Ok(Json(TicketPage { items, next_cursor }))
+}
+
+/// Parses list filters; a station user only ever sees their own station.
+pub async fn ticket_filter(state: &AppState, user: &CurrentUser, q: ListQuery) -> Result<TicketFilter, AppError> {
+    let tz = state.settings.tz;
+    let nonempty = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let statuses = nonempty(q.status)
+        .map(|s| s.split(',').map(|part| Status::parse(part).map_err(|_| DomainError::unknown("status", part))).collect())
+        .transpose()?
+        .unwrap_or_default();
+    let kind = nonempty(q.kind).map(|k| Kind::parse(&k).map(|k| k.code().to_string())).transpose()?;
+    let priority = nonempty(q.priority).map(|p| Priority::parse(&p).map(|p| p.code().to_string())).transpose()?;
+    let mut station_id = match nonempty(q.station) {
+        Some(code) => Some(state.db.station_by_code(&code).await?.ok_or_else(|| DomainError::unknown("station", code))?.id),
+        None => None,
+    };
+    if let Some(own) = user.scope() {
+        if station_id.is_some_and(|s| s != own) {
+            return Err(AppError::Forbidden);
+        }
+        station_id = Some(own);
+    }
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(DomainError::invalid("limit", "must be between 1 and 500").into());
+    }
+    let before_id = nonempty(q.cursor)
+        .map(|c| c.parse::<i64>().map_err(|_| DomainError::invalid("cursor", "not a cursor from a previous page")))
+        .transpose()?;
+    Ok(TicketFilter {
+        statuses,
+        kind,
+        priority,
+        station_id,
+        q: nonempty(q.q).map(|s| s.chars().take(100).collect()),
+        from: nonempty(q.from).map(|t| Timestamp::parse("from", &t, tz)).transpose()?,
+        to: nonempty(q.to).map(|t| Timestamp::parse("to", &t, tz)).transpose()?,
+        before_id,
+        limit,
+    })
+}
+
+async fn with_events(state: &AppState, row: TicketRow) -> Result<TicketJson, AppError> {
+    let events = state.db.ticket_events(row.id).await?;
+    Ok(ticket_json(state, row, Some(events)))
+}
+
+pub fn ticket_json(state: &AppState, t: TicketRow, events: Option<Vec<EventRow>>) -> TicketJson {
+    let tz = state.settings.tz;
+    let time = |ms: i64| Timestamp(ms).rfc3339(tz);
+    TicketJson {
+        station: match (t.station_code, t.station_name) {
+            (Some(code), Some(name)) => Some(StationRef { code, name }),
+            _ => None,
+        },
+        events: events.map(|events| {
+            events
+                .into_iter()
+                .map(|e| {
+                    let mut data = match e.data {
+                        serde_json::Value::Object(map) => map,
+                        _ => serde_json::Map::new(),
+                    };
+                    // Times inside event details read like every other time.
+                    if let Some(ms) = data.get("appointment_at").and_then(|v| v.as_i64()) {
+                        data.insert("appointment_at".into(), time(ms).into());
+                    }
+                    EventJson { seq: e.seq, kind: e.kind, at: time(e.at), actor: e.actor, status: e.status_after, data }
+                })
+                .collect()
+        }),
+        number: t.number,
+        kind: t.kind,
+        category: t.category,
+        priority: t.priority,
+        difficulty: t.difficulty,
+        channel: t.channel,
+        status: t.status,
+        account_no: t.account_no,
+        caller_name: t.caller_name,
+        caller_phone: t.caller_phone,
+        address: t.address,
+        description: t.description,
+        lat: t.lat,
+        lon: t.lon,
+        merged_into: t.merged_into,
+        appointment_at: t.appointment_at.map(time),
+        created_by: t.created_by,
+        created_at: time(t.created_at),
+        updated_at: time(t.updated_at),
+    }
+}

@@ -1,0 +1,68 @@
+//! Building the application and launching it on a listener (tests bind port 0).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use domain::{Clock, Timestamp};
+use store::Db;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Settings;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+    pub settings: Arc<Settings>,
+}
+
+impl AppState {
+    pub fn new(db: Db, clock: Arc<dyn Clock>, settings: Settings) -> Self {
+        AppState { db, clock, settings: Arc::new(settings) }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+}
+
+/// Largest request body: JSON commands are small; register files come through
+/// the admin upload, which sets its own limit.
+const BODY_LIMIT: usize = 1024 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(crate::api::routes())
+        .merge(crate::ops::routes())
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(crate::ops::track_requests))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves the app on `listener` until `shutdown` resolves.
+pub async fn launch(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state.clone());
+    let sweeper = tokio::spawn(sweep_sessions(state));
+    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    sweeper.abort();
+    result
+}
+
+/// Removes expired sessions now and then; every instance may do it.
+async fn sweep_sessions(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        if let Err(e) = state.db.delete_expired_sessions(state.now()).await {
+            tracing::warn!(error = %e, "sweeping expired sessions");
+        }
+    }
+}
