@@ -1,0 +1,8 @@
+//! HTTP tests against a real server on a real database (DESIGN.md §5).
+
+mod helpers;
+
+mod auth;
+mod ops;
+mod registers;
+mod tickets;
