@@ -4,7 +4,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod error;
-// pub mod import; (re-enabled when the registers crate lands)
+pub mod import;
 pub mod ops;
 pub mod startup;
 

@@ -37,6 +37,17 @@ pub struct TicketRow {
     pub version: i64,
 }
 
+impl TicketRow {
+    /// Station-bound users see their station's tickets once dispatched to it;
+    /// everyone else (no scope) sees every ticket.
+    pub fn visible_to(&self, station_scope: Option<i64>) -> bool {
+        match station_scope {
+            None => true,
+            Some(station) => self.station_id == Some(station) && self.status != Status::Registered.code(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventRow {
     pub seq: i64,
@@ -61,6 +72,8 @@ pub struct TicketFilter {
     pub kind: Option<String>,
     pub priority: Option<String>,
     pub station_id: Option<i64>,
+    /// The station a station-bound user is confined to (see [`TicketRow::visible_to`]).
+    pub station_scope: Option<i64>,
     /// Free search: a ticket number, a phone, or words of address and description.
     pub q: Option<String>,
     pub from: Option<Timestamp>,
@@ -198,9 +211,7 @@ impl Db {
                 .bind(number.to_string())
                 .fetch_optional(&mut *tx)
                 .await?
-                .filter(|t: &TicketRow| {
-                    actor.station_id.is_none() || t.station_id == actor.station_id
-                })
+                .filter(|t: &TicketRow| t.visible_to(actor.station_id))
                 .ok_or_else(|| StoreError::not_found("ticket", number))?;
         let status = Status::parse(&ticket.status)?;
         let transition = status.decide(action, ticket.station_code.as_deref())?;
@@ -347,6 +358,10 @@ impl Db {
         }
         if let Some(station) = f.station_id {
             sql.push(" AND t.station_id = ").bind_int(station);
+        }
+        if let Some(scope) = f.station_scope {
+            sql.push(" AND t.station_id = ").bind_int(scope);
+            sql.push(" AND t.status <> ").bind_text(Status::Registered.code());
         }
         if let Some(from) = f.from {
             sql.push(" AND t.created_at >= ").bind_int(from.millis());

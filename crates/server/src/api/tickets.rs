@@ -215,7 +215,7 @@ pub async fn get_ticket(
         .db
         .ticket(&number)
         .await?
-        .filter(|t| user.scope().is_none() || t.station_id == user.scope())
+        .filter(|t| t.visible_to(user.scope()))
         .ok_or_else(|| AppError::NotFound { what: "ticket", key: number.clone() })?;
     Ok(Json(with_events(&state, row).await?))
 }
@@ -288,15 +288,12 @@ pub async fn ticket_filter(state: &AppState, user: &CurrentUser, q: ListQuery) -
         .unwrap_or_default();
     let kind = nonempty(q.kind).map(|k| Kind::parse(&k).map(|k| k.code().to_string())).transpose()?;
     let priority = nonempty(q.priority).map(|p| Priority::parse(&p).map(|p| p.code().to_string())).transpose()?;
-    let mut station_id = match nonempty(q.station) {
+    let station_id = match nonempty(q.station) {
         Some(code) => Some(state.db.station_by_code(&code).await?.ok_or_else(|| DomainError::unknown("station", code))?.id),
         None => None,
     };
-    if let Some(own) = user.scope() {
-        if station_id.is_some_and(|s| s != own) {
-            return Err(AppError::Forbidden);
-        }
-        station_id = Some(own);
+    if user.scope().is_some() && station_id.is_some() && station_id != user.scope() {
+        return Err(AppError::Forbidden);
     }
     let limit = q.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
@@ -310,6 +307,7 @@ pub async fn ticket_filter(state: &AppState, user: &CurrentUser, q: ListQuery) -
         kind,
         priority,
         station_id,
+        station_scope: user.scope(),
         q: nonempty(q.q).map(|s| s.chars().take(100).collect()),
         from: nonempty(q.from).map(|t| Timestamp::parse("from", &t, tz)).transpose()?,
         to: nonempty(q.to).map(|t| Timestamp::parse("to", &t, tz)).transpose()?,

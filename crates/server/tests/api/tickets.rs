@@ -290,7 +290,8 @@ async fn ticket_numbers_are_dated_and_sequential(app: TestApp) {
     // Next day in Shanghai (16:00 UTC is midnight there).
     app.clock.set(Timestamp(1_796_400_000_000 + 8 * Timestamp::HOUR));
     assert_eq!(app.register_repair().await, "20261205-0001");
-    let many = (0..20).map(|_| app.post("operator", "/api/v1/tickets", &repair_call()));
+    let call = repair_call();
+    let many = (0..20).map(|_| app.post("operator", "/api/v1/tickets", &call));
     let results = futures::future::join_all(many).await;
     let mut numbers: Vec<String> = results.iter().map(|(c, t)| {
         assert_eq!(*c, 201);
