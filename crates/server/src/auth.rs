@@ -1,8 +1,8 @@
 //! Sign-in: argon2id passwords, server-side sessions in the database (so any
 //! instance can serve any request), login throttling, and bearer tokens.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
@@ -29,14 +29,22 @@ pub struct CurrentUser {
 
 impl CurrentUser {
     pub fn require(&self, permission: Permission) -> Result<(), AppError> {
-        if self.role.has(permission) { Ok(()) } else { Err(AppError::Forbidden) }
+        if self.role.has(permission) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
     }
 
     /// The store's view of the actor: station users are confined to their station.
     pub fn actor(&self) -> store::tickets::Actor {
         store::tickets::Actor {
             name: self.name.clone(),
-            station_id: if self.role.has(Permission::SeeAllStations) { None } else { self.station_id },
+            station_id: if self.role.has(Permission::SeeAllStations) {
+                None
+            } else {
+                self.station_id
+            },
         }
     }
 
@@ -56,13 +64,20 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
 }
 
 /// A fresh random secret, URL-safe, with a prefix saying what it is.
 pub fn new_secret(prefix: &str) -> String {
     let bytes: [u8; 32] = rand::random();
-    format!("{prefix}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
 }
 
 /// Secrets are stored only as their SHA-256: a database leak reveals no session.
@@ -73,18 +88,30 @@ pub fn secret_hash(secret: &str) -> String {
 
 /// Checks a username and password with throttling; on success opens a
 /// session and returns its secret (for the cookie) and the user.
-pub async fn sign_in(state: &AppState, username: &str, password: &str) -> Result<(String, store::users::UserRow), AppError> {
+pub async fn sign_in(
+    state: &AppState,
+    username: &str,
+    password: &str,
+) -> Result<(String, store::users::UserRow), AppError> {
     let now = state.now();
     let cfg = &state.settings.config;
     let window = cfg.login_window_minutes * Timestamp::MINUTE;
     let username = username.trim();
-    let failures = state.db.login_failures_since(username, now.plus_millis(-window)).await?;
+    let failures = state
+        .db
+        .login_failures_since(username, now.plus_millis(-window))
+        .await?;
     if failures >= cfg.login_max_failures {
-        return Err(AppError::TooManyAttempts { retry_after_s: window / 1000 });
+        return Err(AppError::TooManyAttempts {
+            retry_after_s: window / 1000,
+        });
     }
     let user = state.db.user_by_name(username).await?;
     // Verify against a dummy hash when the user is unknown, so timing does not tell.
-    let hash = user.as_ref().map_or(DUMMY_HASH, |u| u.password_hash.as_str()).to_string();
+    let hash = user
+        .as_ref()
+        .map_or(DUMMY_HASH, |u| u.password_hash.as_str())
+        .to_string();
     let password = password.to_string();
     let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
         .await
@@ -94,7 +121,10 @@ pub async fn sign_in(state: &AppState, username: &str, password: &str) -> Result
             state.db.clear_login_failures(username).await?;
             let secret = new_secret("s_");
             let expires = now.plus_millis(cfg.session_hours * Timestamp::HOUR);
-            state.db.create_session(&secret_hash(&secret), user.id, now, expires).await?;
+            state
+                .db
+                .create_session(&secret_hash(&secret), user.id, now, expires)
+                .await?;
             Ok((secret, user))
         }
         _ => {
@@ -136,7 +166,10 @@ pub fn session_secret(parts: &Parts) -> Option<String> {
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         if let Some(user) = parts.extensions.get::<CurrentUser>() {
             return Ok(user.clone());
         }
@@ -146,7 +179,11 @@ impl FromRequestParts<AppState> for CurrentUser {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "));
         let user = if let Some(token) = bearer {
-            let row = state.db.token(&secret_hash(token.trim())).await?.ok_or(AppError::Unauthorized)?;
+            let row = state
+                .db
+                .token(&secret_hash(token.trim()))
+                .await?
+                .ok_or(AppError::Unauthorized)?;
             CurrentUser {
                 name: format!("token:{}", row.name),
                 display_name: row.name,
@@ -158,7 +195,11 @@ impl FromRequestParts<AppState> for CurrentUser {
             }
         } else {
             let secret = session_secret(parts).ok_or(AppError::Unauthorized)?;
-            let row = state.db.session_user(&secret_hash(&secret), state.now()).await?.ok_or(AppError::Unauthorized)?;
+            let row = state
+                .db
+                .session_user(&secret_hash(&secret), state.now())
+                .await?
+                .ok_or(AppError::Unauthorized)?;
             CurrentUser {
                 name: row.username,
                 display_name: row.display_name,

@@ -47,10 +47,14 @@ impl Default for Config {
 impl Config {
     /// Checks the values that cannot be checked by their type, naming the key.
     pub fn validate(&self) -> Result<Settings, String> {
-        let tz = Tz::from_str(&self.timezone).map_err(|_| format!("timezone: unknown time zone {:?}", self.timezone))?;
+        let tz = Tz::from_str(&self.timezone)
+            .map_err(|_| format!("timezone: unknown time zone {:?}", self.timezone))?;
         let area = self.default_area_code.trim().trim_start_matches('0');
         if area.is_empty() || area.len() > 3 || !area.chars().all(|c| c.is_ascii_digit()) {
-            return Err(format!("default_area_code: {:?} is not an area code such as 0451", self.default_area_code));
+            return Err(format!(
+                "default_area_code: {:?} is not an area code such as 0451",
+                self.default_area_code
+            ));
         }
         if self.session_hours <= 0 {
             return Err("session_hours: must be positive".into());
@@ -63,7 +67,11 @@ impl Config {
         } else {
             domain::CategoryCatalogue::new(self.categories.clone()).map_err(|e| e.to_string())?
         };
-        Ok(Settings { tz, catalogue, config: self.clone() })
+        Ok(Settings {
+            tz,
+            catalogue,
+            config: self.clone(),
+        })
     }
 }
 

@@ -27,7 +27,12 @@ pub enum AppError {
     TooManyAttempts { retry_after_s: i64 },
     /// The request itself is unreadable: malformed JSON, wrong content type …
     #[error("{message}")]
-    BadRequest { status: StatusCode, code: &'static str, field: Option<String>, message: String },
+    BadRequest {
+        status: StatusCode,
+        code: &'static str,
+        field: Option<String>,
+        message: String,
+    },
     #[error("{} rows of the file have errors; nothing was imported", .0.len())]
     Rows(Vec<RowError>),
     #[error("internal error")]
@@ -107,7 +112,11 @@ impl AppError {
         }
     }
 
-    pub fn bad_request(code: &'static str, field: Option<&str>, message: impl Into<String>) -> Self {
+    pub fn bad_request(
+        code: &'static str,
+        field: Option<&str>,
+        message: impl Into<String>,
+    ) -> Self {
         AppError::BadRequest {
             status: StatusCode::BAD_REQUEST,
             code,
@@ -139,9 +148,10 @@ impl IntoResponse for AppError {
             tracing::error!(error = %format!("{e:#}"), "internal error");
         }
         let mut response = (self.status(), axum::Json(self.problem())).into_response();
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         if let AppError::TooManyAttempts { retry_after_s } = self
             && let Ok(v) = HeaderValue::from_str(&retry_after_s.to_string())
         {

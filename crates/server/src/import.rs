@@ -41,11 +41,13 @@ pub async fn import(
             db.import_stations(&records, now).await?
         }
         RegisterKind::Accounts => {
-            let records = registers::read_accounts(file_name, bytes, default_area_code).map_err(AppError::Rows)?;
+            let records = registers::read_accounts(file_name, bytes, default_area_code)
+                .map_err(AppError::Rows)?;
             db.import_accounts(&records, now).await?
         }
         RegisterKind::Staff => {
-            let records = registers::read_staff(file_name, bytes, default_area_code).map_err(AppError::Rows)?;
+            let records = registers::read_staff(file_name, bytes, default_area_code)
+                .map_err(AppError::Rows)?;
             db.import_staff(&records, now).await?
         }
     };

@@ -3,12 +3,12 @@
 use std::sync::OnceLock;
 use std::time::Instant;
 
+use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 use crate::AppState;
@@ -50,7 +50,10 @@ fn prometheus() -> &'static PrometheusHandle {
 
 async fn metrics_text() -> impl IntoResponse {
     (
-        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
         prometheus().render(),
     )
 }
@@ -71,6 +74,7 @@ pub async fn track_requests(request: Request, next: Next) -> Response {
         ("status", response.status().as_u16().to_string()),
     ];
     metrics::counter!("heatdesk_http_requests_total", &labels).increment(1);
-    metrics::histogram!("heatdesk_http_request_seconds", &labels).record(started.elapsed().as_secs_f64());
+    metrics::histogram!("heatdesk_http_request_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
     response
 }

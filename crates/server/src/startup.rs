@@ -21,7 +21,11 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: Db, clock: Arc<dyn Clock>, settings: Settings) -> Self {
-        AppState { db, clock, settings: Arc::new(settings) }
+        AppState {
+            db,
+            clock,
+            settings: Arc::new(settings),
+        }
     }
 
     pub fn now(&self) -> Timestamp {
@@ -51,7 +55,9 @@ pub async fn launch(
 ) -> std::io::Result<()> {
     let app = router(state.clone());
     let sweeper = tokio::spawn(sweep_sessions(state));
-    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
     sweeper.abort();
     result
 }

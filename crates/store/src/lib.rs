@@ -254,7 +254,9 @@ impl Db {
     /// Runs one administrative statement (CREATE/DROP DATABASE) outside any
     /// transaction. For tests and tooling; never with user input.
     pub async fn execute_admin(&self, statement: &str) -> Result<()> {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(statement.to_string())).execute(&self.writer).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(statement.to_string()))
+            .execute(&self.writer)
+            .await?;
         Ok(())
     }
 }

@@ -43,7 +43,9 @@ impl TicketRow {
     pub fn visible_to(&self, station_scope: Option<i64>) -> bool {
         match station_scope {
             None => true,
-            Some(station) => self.station_id == Some(station) && self.status != Status::Registered.code(),
+            Some(station) => {
+                self.station_id == Some(station) && self.status != Status::Registered.code()
+            }
         }
     }
 }
@@ -361,7 +363,8 @@ impl Db {
         }
         if let Some(scope) = f.station_scope {
             sql.push(" AND t.station_id = ").bind_int(scope);
-            sql.push(" AND t.status <> ").bind_text(Status::Registered.code());
+            sql.push(" AND t.status <> ")
+                .bind_text(Status::Registered.code());
         }
         if let Some(from) = f.from {
             sql.push(" AND t.created_at >= ").bind_int(from.millis());

@@ -29,27 +29,47 @@ struct Security;
 impl Modify for Security {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
         components.add_security_scheme(
             "session",
-            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::SESSION_COOKIE))),
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::SESSION_COOKIE,
+            ))),
         );
     }
 }
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+        .route(
+            "/api/openapi.json",
+            get(|| async { Json(ApiDoc::openapi()) }),
+        )
         .route("/api/docs", get(|| async { Html(SWAGGER_PAGE) }))
-        .route("/static/vendor/swagger-ui/swagger-ui-bundle.js", get(|| async { asset("text/javascript", SWAGGER_JS) }))
-        .route("/static/vendor/swagger-ui/swagger-ui.css", get(|| async { asset("text/css", SWAGGER_CSS) }))
+        .route(
+            "/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            get(|| async { asset("text/javascript", SWAGGER_JS) }),
+        )
+        .route(
+            "/static/vendor/swagger-ui/swagger-ui.css",
+            get(|| async { asset("text/css", SWAGGER_CSS) }),
+        )
 }
 
 const SWAGGER_JS: &[u8] = include_bytes!("../../static/vendor/swagger-ui/swagger-ui-bundle.js");
 const SWAGGER_CSS: &[u8] = include_bytes!("../../static/vendor/swagger-ui/swagger-ui.css");
 
 fn asset(content_type: &'static str, body: &'static [u8]) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=86400")], body)
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        body,
+    )
 }
 
 const SWAGGER_PAGE: &str = r##"<!doctype html>

@@ -5,11 +5,11 @@ pub mod registers;
 pub mod session;
 pub mod tickets;
 
+use axum::Router;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::Router;
 use serde::de::DeserializeOwned;
 
 use crate::{AppError, AppState};
@@ -48,12 +48,23 @@ fn json_problem(rejection: JsonRejection) -> AppError {
             // serde_path_to_error gives "field: reason"; keep the field for the client.
             let text = e.body_text();
             let field = serde_field(&text);
-            AppError::BadRequest { status: StatusCode::UNPROCESSABLE_ENTITY, code: "invalid_field", field, message: text }
+            AppError::BadRequest {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "invalid_field",
+                field,
+                message: text,
+            }
         }
-        JsonRejection::JsonSyntaxError(e) => AppError::bad_request("malformed_json", None, e.body_text()),
+        JsonRejection::JsonSyntaxError(e) => {
+            AppError::bad_request("malformed_json", None, e.body_text())
+        }
         JsonRejection::BytesRejection(e) => AppError::BadRequest {
             status: e.status(),
-            code: if e.status() == StatusCode::PAYLOAD_TOO_LARGE { "payload_too_large" } else { "bad_request" },
+            code: if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                "payload_too_large"
+            } else {
+                "bad_request"
+            },
             field: None,
             message: e.body_text(),
         },
@@ -64,7 +75,8 @@ fn json_problem(rejection: JsonRejection) -> AppError {
 /// Pulls the field name out of serde's messages: "missing field `kind`",
 /// "unknown variant `x`", or a path prefix "caller_phone: invalid type".
 fn serde_field(text: &str) -> Option<String> {
-    let text = text.trim_start_matches("Failed to deserialize the JSON body into the target type: ");
+    let text =
+        text.trim_start_matches("Failed to deserialize the JSON body into the target type: ");
     if let Some(rest) = text.split("missing field `").nth(1) {
         return rest.split('`').next().map(str::to_string);
     }
@@ -90,7 +102,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
                     message: text,
                 })
             }
-            Err(other) => Err(AppError::bad_request("bad_request", None, other.body_text())),
+            Err(other) => Err(AppError::bad_request(
+                "bad_request",
+                None,
+                other.body_text(),
+            )),
         }
     }
 }
@@ -101,8 +117,14 @@ mod tests {
 
     #[test]
     fn finds_the_field_in_serde_messages() {
-        assert_eq!(serde_field("missing field `kind` at line 1 column 2").as_deref(), Some("kind"));
-        assert_eq!(serde_field("lat: invalid type: string \"x\", expected f64").as_deref(), Some("lat"));
+        assert_eq!(
+            serde_field("missing field `kind` at line 1 column 2").as_deref(),
+            Some("kind")
+        );
+        assert_eq!(
+            serde_field("lat: invalid type: string \"x\", expected f64").as_deref(),
+            Some("lat")
+        );
         assert_eq!(serde_field("invalid type: map").as_deref(), None);
     }
 }

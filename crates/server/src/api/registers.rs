@@ -72,7 +72,11 @@ pub async fn list_accounts(
         state.db.account(&no).await?.into_iter().collect()
     } else if let Some(text) = nonempty(q.q) {
         if text.chars().count() > 50 {
-            return Err(DomainError::TooLong { field: "q".into(), max: 50 }.into());
+            return Err(DomainError::TooLong {
+                field: "q".into(),
+                max: 50,
+            }
+            .into());
         }
         state.db.search_accounts(&text, 50).await?
     } else {
@@ -81,7 +85,10 @@ pub async fn list_accounts(
     if user.scope().is_some() {
         rows.retain(|a| a.station_code == user.station_code);
     }
-    let mut phones = state.db.account_phones(&rows.iter().map(|a| a.id).collect::<Vec<_>>()).await?;
+    let mut phones = state
+        .db
+        .account_phones(&rows.iter().map(|a| a.id).collect::<Vec<_>>())
+        .await?;
     let items = rows
         .into_iter()
         .map(|a| {
@@ -138,13 +145,19 @@ pub struct StationJson {
 }
 
 #[utoipa::path(get, path = "/api/v1/stations", tag = "registers", responses((status = 200, body = [StationJson])))]
-pub async fn list_stations(State(state): State<AppState>, _user: CurrentUser) -> Result<Json<Vec<StationJson>>, AppError> {
+pub async fn list_stations(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+) -> Result<Json<Vec<StationJson>>, AppError> {
     let stations = state.db.stations().await?;
     Ok(Json(
         stations
             .into_iter()
             .map(|s| StationJson {
-                area: s.area_geojson.as_deref().and_then(|g| serde_json::from_str(g).ok()),
+                area: s
+                    .area_geojson
+                    .as_deref()
+                    .and_then(|g| serde_json::from_str(g).ok()),
                 code: s.code,
                 name: s.name,
                 branch: s.branch_name,
@@ -164,7 +177,10 @@ pub struct CategoryJson {
 }
 
 #[utoipa::path(get, path = "/api/v1/categories", tag = "registers", responses((status = 200, body = [CategoryJson])))]
-pub async fn list_categories(State(state): State<AppState>, _user: CurrentUser) -> Json<Vec<CategoryJson>> {
+pub async fn list_categories(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+) -> Json<Vec<CategoryJson>> {
     Json(
         state
             .settings

@@ -37,19 +37,36 @@ pub struct MeJson {
 #[utoipa::path(post, path = "/api/v1/login", tag = "session", request_body = LoginRequest,
     responses((status = 200, body = MeJson, description = "Signed in; sets the session cookie"),
               (status = 401, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
-pub async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginRequest>) -> Result<impl IntoResponse, AppError> {
+pub async fn login(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> Result<impl IntoResponse, AppError> {
     let (secret, user) = auth::sign_in(&state, &body.username, &body.password).await?;
-    let me = MeJson { username: user.username, display_name: user.display_name, role: user.role, station_code: user.station_code };
-    Ok(([(header::SET_COOKIE, auth::session_cookie(&secret, &state))], Json(me)))
+    let me = MeJson {
+        username: user.username,
+        display_name: user.display_name,
+        role: user.role,
+        station_code: user.station_code,
+    };
+    Ok((
+        [(header::SET_COOKIE, auth::session_cookie(&secret, &state))],
+        Json(me),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/logout", tag = "session", responses((status = 204)))]
-pub async fn logout(State(state): State<AppState>, request: axum::extract::Request) -> Result<impl IntoResponse, AppError> {
+pub async fn logout(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+) -> Result<impl IntoResponse, AppError> {
     let (parts, _) = request.into_parts();
     if let Some(secret) = auth::session_secret(&parts) {
         state.db.delete_session(&auth::secret_hash(&secret)).await?;
     }
-    Ok((axum::http::StatusCode::NO_CONTENT, [(header::SET_COOKIE, auth::clear_cookie())]))
+    Ok((
+        axum::http::StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, auth::clear_cookie())],
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "session", responses((status = 200, body = MeJson)))]

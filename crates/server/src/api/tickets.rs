@@ -179,23 +179,42 @@ pub async fn create_ticket(
     let now = state.now();
     let row = state
         .db
-        .register_ticket(&ticket, station_id, body.dispatch, &user.actor(), now, &now.day_key(settings.tz))
+        .register_ticket(
+            &ticket,
+            station_id,
+            body.dispatch,
+            &user.actor(),
+            now,
+            &now.day_key(settings.tz),
+        )
         .await?;
     metrics::counter!("heatdesk_tickets_registered_total", "kind" => row.kind.clone()).increment(1);
     let location = format!("/api/v1/tickets/{}", row.number);
     let json = with_events(&state, row).await?;
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(json)))
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(json),
+    ))
 }
 
 /// The station named in the request, else the account's.
-async fn responsible_station(state: &AppState, ticket: &NewTicket) -> Result<Option<i64>, AppError> {
+async fn responsible_station(
+    state: &AppState,
+    ticket: &NewTicket,
+) -> Result<Option<i64>, AppError> {
     if let Some(code) = &ticket.station_code {
         let station = state.db.station_by_code(code).await?;
-        return Ok(Some(station.ok_or_else(|| DomainError::unknown("station_code", code.clone()))?.id));
+        return Ok(Some(
+            station
+                .ok_or_else(|| DomainError::unknown("station_code", code.clone()))?
+                .id,
+        ));
     }
     if let Some(account_no) = &ticket.account_no {
         let account = state.db.account(account_no).await?;
-        let account = account.ok_or_else(|| DomainError::unknown("account_no", account_no.clone()))?;
+        let account =
+            account.ok_or_else(|| DomainError::unknown("account_no", account_no.clone()))?;
         if let Some(code) = account.station_code {
             return Ok(state.db.station_by_code(&code).await?.map(|s| s.id));
         }
@@ -216,7 +235,10 @@ pub async fn get_ticket(
         .ticket(&number)
         .await?
         .filter(|t| t.visible_to(user.scope()))
-        .ok_or_else(|| AppError::NotFound { what: "ticket", key: number.clone() })?;
+        .ok_or_else(|| AppError::NotFound {
+            what: "ticket",
+            key: number.clone(),
+        })?;
     Ok(Json(with_events(&state, row).await?))
 }
 
@@ -234,7 +256,10 @@ pub async fn act_on_ticket(
     if !user.role.may_act(&action) {
         return Err(AppError::Forbidden);
     }
-    let row = state.db.act_on_ticket(&number, &action, &user.actor(), now).await?;
+    let row = state
+        .db
+        .act_on_ticket(&number, &action, &user.actor(), now)
+        .await?;
     metrics::counter!("heatdesk_ticket_actions_total", "action" => action.name()).increment(1);
     Ok(Json(with_events(&state, row).await?))
 }
@@ -242,23 +267,42 @@ pub async fn act_on_ticket(
 fn parse_action(body: ActionRequest, state: &AppState) -> Result<Action, AppError> {
     let required = |v: Option<String>, field: &str| v.ok_or_else(|| DomainError::required(field));
     Ok(match body.action.trim() {
-        "dispatch" => Action::Dispatch { station_code: required(body.station_code, "station_code")? },
+        "dispatch" => Action::Dispatch {
+            station_code: required(body.station_code, "station_code")?,
+        },
         "accept" => Action::Accept,
-        "contact" => Action::Contact { note: body.note.unwrap_or_default() },
+        "contact" => Action::Contact {
+            note: body.note.unwrap_or_default(),
+        },
         "arrive" => Action::Arrive,
         "schedule" => {
             let text = required(body.appointment_at, "appointment_at")?;
-            Action::Schedule { appointment_at: Timestamp::parse("appointment_at", &text, state.settings.tz)? }
+            Action::Schedule {
+                appointment_at: Timestamp::parse("appointment_at", &text, state.settings.tz)?,
+            }
         }
-        "resolve" => Action::Resolve { note: required(body.note, "note")?, measured_temp_c: body.measured_temp_c },
+        "resolve" => Action::Resolve {
+            note: required(body.note, "note")?,
+            measured_temp_c: body.measured_temp_c,
+        },
         "callback" => Action::Callback {
-            satisfied: body.satisfied.ok_or_else(|| DomainError::required("satisfied"))?,
+            satisfied: body
+                .satisfied
+                .ok_or_else(|| DomainError::required("satisfied"))?,
             note: body.note.unwrap_or_default(),
         },
-        "answer" => Action::Answer { note: required(body.note, "note")? },
-        "cancel" => Action::Cancel { reason: required(body.reason, "reason")? },
-        "reopen" => Action::Reopen { reason: required(body.reason, "reason")? },
-        "merge" => Action::Merge { into: required(body.into, "into")? },
+        "answer" => Action::Answer {
+            note: required(body.note, "note")?,
+        },
+        "cancel" => Action::Cancel {
+            reason: required(body.reason, "reason")?,
+        },
+        "reopen" => Action::Reopen {
+            reason: required(body.reason, "reason")?,
+        },
+        "merge" => Action::Merge {
+            into: required(body.into, "into")?,
+        },
         other => return Err(DomainError::unknown("action", other).into()),
     })
 }
@@ -273,23 +317,47 @@ pub async fn list_tickets(
     let filter = ticket_filter(&state, &user, q).await?;
     let limit = filter.limit;
     let rows = state.db.list_tickets(&filter).await?;
-    let next_cursor = (rows.len() as i64 == limit).then(|| rows.last().map(|r| r.id.to_string())).flatten();
-    let items = rows.into_iter().map(|r| ticket_json(&state, r, None)).collect();
+    let next_cursor = (rows.len() as i64 == limit)
+        .then(|| rows.last().map(|r| r.id.to_string()))
+        .flatten();
+    let items = rows
+        .into_iter()
+        .map(|r| ticket_json(&state, r, None))
+        .collect();
     Ok(Json(TicketPage { items, next_cursor }))
 }
 
 /// Parses list filters; a station user only ever sees their own station.
-pub async fn ticket_filter(state: &AppState, user: &CurrentUser, q: ListQuery) -> Result<TicketFilter, AppError> {
+pub async fn ticket_filter(
+    state: &AppState,
+    user: &CurrentUser,
+    q: ListQuery,
+) -> Result<TicketFilter, AppError> {
     let tz = state.settings.tz;
     let nonempty = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let statuses = nonempty(q.status)
-        .map(|s| s.split(',').map(|part| Status::parse(part).map_err(|_| DomainError::unknown("status", part))).collect())
+        .map(|s| {
+            s.split(',')
+                .map(|part| Status::parse(part).map_err(|_| DomainError::unknown("status", part)))
+                .collect()
+        })
         .transpose()?
         .unwrap_or_default();
-    let kind = nonempty(q.kind).map(|k| Kind::parse(&k).map(|k| k.code().to_string())).transpose()?;
-    let priority = nonempty(q.priority).map(|p| Priority::parse(&p).map(|p| p.code().to_string())).transpose()?;
+    let kind = nonempty(q.kind)
+        .map(|k| Kind::parse(&k).map(|k| k.code().to_string()))
+        .transpose()?;
+    let priority = nonempty(q.priority)
+        .map(|p| Priority::parse(&p).map(|p| p.code().to_string()))
+        .transpose()?;
     let station_id = match nonempty(q.station) {
-        Some(code) => Some(state.db.station_by_code(&code).await?.ok_or_else(|| DomainError::unknown("station", code))?.id),
+        Some(code) => Some(
+            state
+                .db
+                .station_by_code(&code)
+                .await?
+                .ok_or_else(|| DomainError::unknown("station", code))?
+                .id,
+        ),
         None => None,
     };
     if user.scope().is_some() && station_id.is_some() && station_id != user.scope() {
@@ -300,7 +368,10 @@ pub async fn ticket_filter(state: &AppState, user: &CurrentUser, q: ListQuery) -
         return Err(DomainError::invalid("limit", "must be between 1 and 500").into());
     }
     let before_id = nonempty(q.cursor)
-        .map(|c| c.parse::<i64>().map_err(|_| DomainError::invalid("cursor", "not a cursor from a previous page")))
+        .map(|c| {
+            c.parse::<i64>()
+                .map_err(|_| DomainError::invalid("cursor", "not a cursor from a previous page"))
+        })
         .transpose()?;
     Ok(TicketFilter {
         statuses,
@@ -309,8 +380,12 @@ pub async fn ticket_filter(state: &AppState, user: &CurrentUser, q: ListQuery) -
         station_id,
         station_scope: user.scope(),
         q: nonempty(q.q).map(|s| s.chars().take(100).collect()),
-        from: nonempty(q.from).map(|t| Timestamp::parse("from", &t, tz)).transpose()?,
-        to: nonempty(q.to).map(|t| Timestamp::parse("to", &t, tz)).transpose()?,
+        from: nonempty(q.from)
+            .map(|t| Timestamp::parse("from", &t, tz))
+            .transpose()?,
+        to: nonempty(q.to)
+            .map(|t| Timestamp::parse("to", &t, tz))
+            .transpose()?,
         before_id,
         limit,
     })
@@ -341,7 +416,14 @@ pub fn ticket_json(state: &AppState, t: TicketRow, events: Option<Vec<EventRow>>
                     if let Some(ms) = data.get("appointment_at").and_then(|v| v.as_i64()) {
                         data.insert("appointment_at".into(), time(ms).into());
                     }
-                    EventJson { seq: e.seq, kind: e.kind, at: time(e.at), actor: e.actor, status: e.status_after, data }
+                    EventJson {
+                        seq: e.seq,
+                        kind: e.kind,
+                        at: time(e.at),
+                        actor: e.actor,
+                        status: e.status_after,
+                        data,
+                    }
                 })
                 .collect()
         }),

@@ -50,11 +50,17 @@ impl Drop for TestDatabase {
         if let Some((admin_url, name)) = self.pg.take() {
             // Drop runs inside the test's runtime: use a thread with its own.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
                 if let Ok(rt) = rt {
                     rt.block_on(async {
                         if let Ok(db) = Db::connect(&admin_url).await {
-                            let _ = db.execute_admin(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                            let _ = db
+                                .execute_admin(&format!(
+                                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                                ))
+                                .await;
                             db.close().await;
                         }
                     });
@@ -72,7 +78,10 @@ fn unique(prefix: &str) -> String {
         "{prefix}_{}_{}_{}",
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::SeqCst),
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0)
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0)
     )
 }
 
@@ -81,8 +90,16 @@ async fn database(backend: Backend) -> Option<(Db, TestDatabase)> {
     match backend {
         Backend::Sqlite => {
             let path = std::env::temp_dir().join(format!("{}.db", unique("heatdesk_test")));
-            let db = Db::connect(&format!("sqlite://{}", path.display())).await.expect("sqlite");
-            Some((db, TestDatabase { sqlite_path: Some(path), pg: None }))
+            let db = Db::connect(&format!("sqlite://{}", path.display()))
+                .await
+                .expect("sqlite");
+            Some((
+                db,
+                TestDatabase {
+                    sqlite_path: Some(path),
+                    pg: None,
+                },
+            ))
         }
         Backend::Postgres => {
             let Ok(admin_url) = std::env::var("HEATDESK_TEST_PG_URL") else {
@@ -93,19 +110,32 @@ async fn database(backend: Backend) -> Option<(Db, TestDatabase)> {
                 return None;
             };
             let name = unique("heatdesk_test");
-            let admin = Db::connect(&admin_url).await.expect("connect to HEATDESK_TEST_PG_URL");
-            admin.execute_admin(&format!("CREATE DATABASE \"{name}\"")).await.expect("create test database");
+            let admin = Db::connect(&admin_url)
+                .await
+                .expect("connect to HEATDESK_TEST_PG_URL");
+            admin
+                .execute_admin(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .expect("create test database");
             admin.close().await;
             let url = with_database(&admin_url, &name);
             let db = Db::connect(&url).await.expect("connect to test database");
-            Some((db, TestDatabase { sqlite_path: None, pg: Some((admin_url, name)) }))
+            Some((
+                db,
+                TestDatabase {
+                    sqlite_path: None,
+                    pg: Some((admin_url, name)),
+                },
+            ))
         }
     }
 }
 
 /// Replaces the database name in a postgres URL.
 fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let scheme_end = base.find("://").map_or(0, |i| i + 3);
     let base = match base[scheme_end..].find('/') {
         Some(i) => &base[..scheme_end + i],
@@ -136,12 +166,16 @@ impl TestApp {
             ("viewer", Role::Viewer, None),
         ] {
             let token = auth::new_secret("hd_");
-            db.create_token(name, role, station, &auth::secret_hash(&token), START).await.expect("token");
+            db.create_token(name, role, station, &auth::secret_hash(&token), START)
+                .await
+                .expect("token");
             tokens.insert(name, token);
         }
         let settings = Config::default().validate().expect("config");
         let state = AppState::new(db.clone(), Arc::new(clock.clone()), settings);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = format!("http://{}", listener.local_addr().expect("addr"));
         let server = tokio::spawn(async move {
             let _ = server::launch(listener, state, std::future::pending()).await;
@@ -166,31 +200,50 @@ impl TestApp {
     }
 
     pub async fn get(&self, role: &str, path: &str) -> (u16, Value) {
-        let r = self.client.get(self.url(path)).bearer_auth(self.token(role)).send().await.expect("GET");
+        let r = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(self.token(role))
+            .send()
+            .await
+            .expect("GET");
         status_json(r).await
     }
 
     pub async fn post(&self, role: &str, path: &str, body: &Value) -> (u16, Value) {
-        let r = self.client.post(self.url(path)).bearer_auth(self.token(role)).json(body).send().await.expect("POST");
+        let r = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(self.token(role))
+            .json(body)
+            .send()
+            .await
+            .expect("POST");
         status_json(r).await
     }
 
     /// Registers a typical repair call from the account holder of `A0001` (station S01).
     pub async fn register_repair(&self) -> String {
-        let (status, body) = self.post("operator", "/api/v1/tickets", &repair_call()).await;
+        let (status, body) = self
+            .post("operator", "/api/v1/tickets", &repair_call())
+            .await;
         assert_eq!(status, 201, "{body}");
         body["number"].as_str().expect("number").to_string()
     }
 
     pub async fn act(&self, role: &str, number: &str, action: Value) -> (u16, Value) {
-        self.post(role, &format!("/api/v1/tickets/{number}/actions"), &action).await
+        self.post(role, &format!("/api/v1/tickets/{number}/actions"), &action)
+            .await
     }
 }
 
 pub async fn status_json(r: reqwest::Response) -> (u16, Value) {
     let status = r.status().as_u16();
     let text = r.text().await.expect("body");
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 pub fn repair_call() -> Value {
@@ -214,27 +267,44 @@ fn square(lon: f64, lat: f64) -> String {
 
 async fn seed(db: &Db) {
     let stations = vec![
-        StationRecord { code: "S01".into(), name: "红旗供热站".into(), branch: "南岗分公司".into(), phone: Some("0451-82000001".into()), area_geojson: Some(square(126.60, 45.70)) },
-        StationRecord { code: "S02".into(), name: "和平供热站".into(), branch: "道里分公司".into(), phone: None, area_geojson: Some(square(126.61, 45.70)) },
+        StationRecord {
+            code: "S01".into(),
+            name: "红旗供热站".into(),
+            branch: "南岗分公司".into(),
+            phone: Some("0451-82000001".into()),
+            area_geojson: Some(square(126.60, 45.70)),
+        },
+        StationRecord {
+            code: "S02".into(),
+            name: "和平供热站".into(),
+            branch: "道里分公司".into(),
+            phone: None,
+            area_geojson: Some(square(126.61, 45.70)),
+        },
     ];
-    db.import_stations(&stations, START).await.expect("stations");
-    let account = |no: &str, holder: &str, phone: &str, community: &str, building: &str, station: &str| store::accounts::AccountRecord {
-        row: 2,
-        account_no: no.into(),
-        holder: holder.into(),
-        phones: vec![phone.into()],
-        district: "南岗区".into(),
-        street: "光华街".into(),
-        community: community.into(),
-        building: building.into(),
-        unit: "2".into(),
-        room: "501".into(),
-        area_m2: 86.5,
-        payment_state: domain::PaymentState::Paid,
-        station_code: station.into(),
-        lat: Some(45.705),
-        lon: Some(126.605),
-    };
+    db.import_stations(&stations, START)
+        .await
+        .expect("stations");
+    let account =
+        |no: &str, holder: &str, phone: &str, community: &str, building: &str, station: &str| {
+            store::accounts::AccountRecord {
+                row: 2,
+                account_no: no.into(),
+                holder: holder.into(),
+                phones: vec![phone.into()],
+                district: "南岗区".into(),
+                street: "光华街".into(),
+                community: community.into(),
+                building: building.into(),
+                unit: "2".into(),
+                room: "501".into(),
+                area_m2: 86.5,
+                payment_state: domain::PaymentState::Paid,
+                station_code: station.into(),
+                lat: Some(45.705),
+                lon: Some(126.605),
+            }
+        };
     db.import_accounts(
         &[
             account("A0001", "王秀英", "13800000001", "幸福小区", "3", "S01"),

@@ -16,18 +16,30 @@ async fn health_metrics_and_api_docs(app: TestApp) {
     app.register_repair().await;
     let (code, metrics) = text("/metrics").await;
     assert_eq!(code, 200);
-    assert!(metrics.contains("heatdesk_http_requests_total"), "{metrics}");
+    assert!(
+        metrics.contains("heatdesk_http_requests_total"),
+        "{metrics}"
+    );
     assert!(metrics.contains("heatdesk_tickets_registered_total"));
 
     let (code, spec) = text("/api/openapi.json").await;
     assert_eq!(code, 200);
     let spec: serde_json::Value = serde_json::from_str(&spec).unwrap();
-    for path in ["/api/v1/tickets", "/api/v1/tickets/{number}", "/api/v1/tickets/{number}/actions", "/api/v1/accounts", "/api/v1/stations"] {
+    for path in [
+        "/api/v1/tickets",
+        "/api/v1/tickets/{number}",
+        "/api/v1/tickets/{number}/actions",
+        "/api/v1/accounts",
+        "/api/v1/stations",
+    ] {
         assert!(spec["paths"][path].is_object(), "{path} documented");
     }
     let (code, page) = text("/api/docs").await;
     assert_eq!(code, 200);
-    assert!(page.contains("/static/vendor/swagger-ui/swagger-ui-bundle.js") && !page.contains("https://"));
+    assert!(
+        page.contains("/static/vendor/swagger-ui/swagger-ui-bundle.js")
+            && !page.contains("https://")
+    );
     let (code, js) = text("/static/vendor/swagger-ui/swagger-ui-bundle.js").await;
     assert_eq!(code, 200);
     assert!(js.len() > 100_000);
@@ -35,7 +47,9 @@ async fn health_metrics_and_api_docs(app: TestApp) {
 
 /// The two backends' migrations are mirrored: same tables, columns and nullability.
 async fn schemas_of_both_backends_match(app: TestApp) {
-    let Some(other) = TestApp::spawn(Backend::Sqlite).await else { return };
+    let Some(other) = TestApp::spawn(Backend::Sqlite).await else {
+        return;
+    };
     let ours = app.db.schema().await.unwrap();
     assert!(ours.len() > 50, "{ours:?}");
     assert_eq!(ours, other.db.schema().await.unwrap());
