@@ -49,8 +49,8 @@ pub struct AccountRow {
 }
 
 const SELECT: &str = "SELECT a.id, a.account_no, a.holder, a.phone, a.district, a.street, a.community, \
-    a.building, a.unit, a.room, a.area_m2, a.payment_state, s.code AS station_code, s.name AS station_name, \
-    a.lat, a.lon FROM accounts a LEFT JOIN stations s ON s.id = a.station_id";
+    a.building, a.unit, a.room, a.area_m2, a.payment_state, (SELECT code FROM stations WHERE id = a.station_id) AS station_code, \
+    (SELECT name FROM stations WHERE id = a.station_id) AS station_name, a.lat, a.lon FROM accounts a";
 
 /// Rows per multi-row INSERT: 16 values each stays far below both backends' bind limits.
 const BATCH: usize = 1000;

@@ -63,8 +63,8 @@ pub struct StaffRow {
     pub station_code: Option<String>,
 }
 
-const STATION_SELECT: &str = "SELECT s.id, s.code, s.name, b.code AS branch_code, b.name AS branch_name, \
-    s.phone, s.area_geojson FROM stations s LEFT JOIN branches b ON b.id = s.branch_id";
+const STATION_SELECT: &str = "SELECT s.id, s.code, s.name, (SELECT code FROM branches WHERE id = s.branch_id) AS branch_code, \
+    (SELECT name FROM branches WHERE id = s.branch_id) AS branch_name, s.phone, s.area_geojson FROM stations s";
 
 impl Db {
     pub async fn stations(&self) -> Result<Vec<StationRow>> {

@@ -6,6 +6,7 @@ use domain::{Action, DomainError, EventKind, NewTicket, Status, Timestamp};
 use serde_json::json;
 use sqlx::{AssertSqlSafe, Row};
 
+use crate::org::StationRow;
 use crate::{Db, Result, Sql, StoreError};
 
 /// A ticket as stored, with its station's code and name.
@@ -87,29 +88,67 @@ pub struct TicketFilter {
 
 const SELECT: &str = "SELECT t.id, t.number, t.kind, t.category, t.priority, t.difficulty, t.channel, \
     t.status, t.caller_name, t.caller_phone, t.address, t.description, t.account_no, t.station_id, \
-    s.code AS station_code, s.name AS station_name, t.lat, t.lon, t.merged_into, t.appointment_at, \
+    (SELECT code FROM stations WHERE id = t.station_id) AS station_code, \
+    (SELECT name FROM stations WHERE id = t.station_id) AS station_name, t.lat, t.lon, t.merged_into, t.appointment_at, \
     t.created_by, t.created_at, t.updated_at, t.version \
-    FROM tickets t LEFT JOIN stations s ON s.id = t.station_id";
+    FROM tickets t";
 
 /// How often a command is retried when another one changed the ticket first.
 const RETRIES: usize = 5;
 
 impl Db {
     /// Registers a ticket, numbering it by the day of `at` in the configured
-    /// zone (`day_key`), and dispatches it at once when `dispatch` is set and
-    /// a station is known.
+    /// zone (`day_key`), and dispatches it at once to `station` when
+    /// `dispatch` is set.
     pub async fn register_ticket(
         &self,
         ticket: &NewTicket,
-        station_id: Option<i64>,
+        station: Option<&StationRow>,
         dispatch: bool,
         actor: &Actor,
         at: Timestamp,
         day_key: &str,
     ) -> Result<TicketRow> {
-        if dispatch && station_id.is_none() {
+        if dispatch && station.is_none() {
             return Err(DomainError::invalid("station_code", "no station to dispatch to").into());
         }
+        let status = if dispatch {
+            Status::Dispatched
+        } else {
+            Status::Registered
+        };
+        // One event per version: the next event's seq is always version + 1.
+        let version = if dispatch { 2 } else { 1 };
+        let (lat, lon) = ticket
+            .point
+            .map_or((None, None), |(a, o)| (Some(a), Some(o)));
+        let mut row = TicketRow {
+            id: 0,
+            number: String::new(),
+            kind: ticket.kind.code().to_string(),
+            category: ticket.category.clone(),
+            priority: ticket.priority.code().to_string(),
+            difficulty: ticket.difficulty.code().to_string(),
+            channel: ticket.channel.code().to_string(),
+            status: status.code().to_string(),
+            caller_name: ticket.caller_name.clone(),
+            caller_phone: ticket.caller_phone.as_str().to_string(),
+            address: ticket.address.clone(),
+            description: ticket.description.clone(),
+            account_no: ticket.account_no.clone(),
+            station_id: station.map(|s| s.id),
+            station_code: station.map(|s| s.code.clone()),
+            station_name: station.map(|s| s.name.clone()),
+            lat,
+            lon,
+            merged_into: None,
+            appointment_at: None,
+            created_by: actor.name.clone(),
+            created_at: at.millis(),
+            updated_at: at.millis(),
+            version,
+        };
+
         let mut tx = self.writer.begin().await?;
         let seq: i64 = sqlx::query_scalar(
             "INSERT INTO ticket_sequences (day, last) VALUES ($1, 1) \
@@ -118,68 +157,52 @@ impl Db {
         .bind(day_key.to_string())
         .fetch_one(&mut *tx)
         .await?;
-        let number = ticket_number(day_key, seq);
-        let status = if dispatch {
-            Status::Dispatched
-        } else {
-            Status::Registered
-        };
-        let (lat, lon) = ticket
-            .point
-            .map_or((None, None), |(a, o)| (Some(a), Some(o)));
-        let id: i64 = sqlx::query_scalar(
+        row.number = ticket_number(day_key, seq);
+        row.id = sqlx::query_scalar(
             "INSERT INTO tickets (number, kind, category, priority, difficulty, channel, status, \
              caller_name, caller_phone, address, description, account_no, station_id, lat, lon, \
              created_by, created_at, updated_at, version) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, 1) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18) RETURNING id",
         )
-        .bind(number.clone())
-        .bind(ticket.kind.code())
-        .bind(ticket.category.clone())
-        .bind(ticket.priority.code())
-        .bind(ticket.difficulty.code())
-        .bind(ticket.channel.code())
-        .bind(status.code())
-        .bind(ticket.caller_name.clone())
-        .bind(ticket.caller_phone.as_str().to_string())
-        .bind(ticket.address.clone())
-        .bind(ticket.description.clone())
-        .bind(ticket.account_no.clone())
-        .bind(station_id)
+        .bind(row.number.clone())
+        .bind(row.kind.clone())
+        .bind(row.category.clone())
+        .bind(row.priority.clone())
+        .bind(row.difficulty.clone())
+        .bind(row.channel.clone())
+        .bind(row.status.clone())
+        .bind(row.caller_name.clone())
+        .bind(row.caller_phone.clone())
+        .bind(row.address.clone())
+        .bind(row.description.clone())
+        .bind(row.account_no.clone())
+        .bind(row.station_id)
         .bind(lat)
         .bind(lon)
         .bind(actor.name.clone())
         .bind(at.millis())
+        .bind(version)
         .fetch_one(&mut *tx)
         .await?;
-        insert_event(
-            &mut tx,
-            id,
-            1,
-            EventKind::Registered,
-            at,
-            &actor.name,
-            Status::Registered,
-            &json!({}),
-        )
-        .await?;
-        if dispatch {
-            let code = station_code(&mut tx, station_id).await?;
-            insert_event(
-                &mut tx,
-                id,
-                2,
-                EventKind::Dispatched,
-                at,
-                &actor.name,
-                Status::Dispatched,
-                &json!({ "station_code": code }),
-            )
-            .await?;
+        let registered = NewEvent {
+            seq: 1,
+            kind: EventKind::Registered,
+            status_after: Status::Registered,
+            data: json!({}),
+        };
+        insert_event(&mut tx, row.id, at, &actor.name, &registered).await?;
+        if let (true, Some(station)) = (dispatch, station) {
+            let dispatched = NewEvent {
+                seq: 2,
+                kind: EventKind::Dispatched,
+                status_after: Status::Dispatched,
+                data: json!({ "station_code": station.code }),
+            };
+            insert_event(&mut tx, row.id, at, &actor.name, &dispatched).await?;
         }
         tx.commit().await?;
-        self.publish_ticket(&number, status, station_id);
-        self.ticket_by_id(id).await
+        self.publish_ticket(&row);
+        Ok(row)
     }
 
     /// Applies `action` to the ticket `number` as `actor`, in one transaction.
@@ -200,6 +223,9 @@ impl Db {
         Err(StoreError::Conflict(format!("ticket {number}")))
     }
 
+    /// Reads and decides outside the transaction; the write checks the
+    /// version it read (optimistic locking), so a concurrent change makes it
+    /// fail with `Conflict` and [`Db::act_on_ticket`] decides again.
     async fn try_act(
         &self,
         number: &str,
@@ -207,97 +233,82 @@ impl Db {
         actor: &Actor,
         at: Timestamp,
     ) -> Result<TicketRow> {
-        let mut tx = self.writer.begin().await?;
-        let ticket: TicketRow =
-            sqlx::query_as(AssertSqlSafe(format!("{SELECT} WHERE t.number = $1")))
-                .bind(number.to_string())
-                .fetch_optional(&mut *tx)
-                .await?
-                .filter(|t: &TicketRow| t.visible_to(actor.station_id))
-                .ok_or_else(|| StoreError::not_found("ticket", number))?;
+        let mut ticket = self
+            .ticket(number)
+            .await?
+            .filter(|t| t.visible_to(actor.station_id))
+            .ok_or_else(|| StoreError::not_found("ticket", number))?;
         let status = Status::parse(&ticket.status)?;
         let transition = status.decide(action, ticket.station_code.as_deref())?;
-
-        let mut station_id = ticket.station_id;
-        let mut merged_into = ticket.merged_into.clone();
-        let mut appointment_at = ticket.appointment_at;
         match action {
             Action::Dispatch { station_code } => {
-                station_id = Some(
-                    sqlx::query_scalar("SELECT id FROM stations WHERE code = $1")
-                        .bind(station_code.clone())
-                        .fetch_optional(&mut *tx)
-                        .await?
-                        .ok_or_else(|| {
-                            DomainError::unknown("station_code", station_code.clone())
-                        })?,
-                );
+                let station = self
+                    .station_by_code(station_code)
+                    .await?
+                    .ok_or_else(|| DomainError::unknown("station_code", station_code.clone()))?;
+                ticket.station_id = Some(station.id);
+                ticket.station_code = Some(station.code);
+                ticket.station_name = Some(station.name);
             }
             Action::Merge { into } => {
-                let target: Option<(i64, String)> =
-                    sqlx::query_as("SELECT id, status FROM tickets WHERE number = $1")
-                        .bind(into.clone())
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                match target {
-                    None => return Err(DomainError::unknown("into", into.clone()).into()),
-                    Some((id, _)) if id == ticket.id => {
-                        return Err(DomainError::invalid(
-                            "into",
-                            "a ticket cannot be merged into itself",
-                        )
-                        .into());
-                    }
-                    Some((_, s)) if Status::parse(&s)?.is_terminal() => {
-                        return Err(
-                            DomainError::invalid("into", format!("ticket {into} is {s}")).into(),
-                        );
-                    }
-                    Some(_) => merged_into = Some(into.clone()),
+                let target = self
+                    .ticket(into)
+                    .await?
+                    .ok_or_else(|| DomainError::unknown("into", into.clone()))?;
+                if target.id == ticket.id {
+                    return Err(DomainError::invalid(
+                        "into",
+                        "a ticket cannot be merged into itself",
+                    )
+                    .into());
                 }
+                if Status::parse(&target.status)?.is_terminal() {
+                    return Err(DomainError::invalid(
+                        "into",
+                        format!("ticket {into} is {}", target.status),
+                    )
+                    .into());
+                }
+                ticket.merged_into = Some(into.clone());
             }
-            Action::Schedule {
-                appointment_at: when,
-            } => appointment_at = Some(when.millis()),
+            Action::Schedule { appointment_at } => {
+                ticket.appointment_at = Some(appointment_at.millis())
+            }
             _ => {}
         }
+        let read_version = ticket.version;
+        ticket.status = transition.to.code().to_string();
+        ticket.updated_at = at.millis();
+        ticket.version += 1;
 
+        let mut tx = self.writer.begin().await?;
         let updated = sqlx::query(
             "UPDATE tickets SET status = $1, station_id = $2, merged_into = $3, appointment_at = $4, \
-             updated_at = $5, version = version + 1 WHERE id = $6 AND version = $7",
+             updated_at = $5, version = $6 WHERE id = $7 AND version = $8",
         )
-        .bind(transition.to.code())
-        .bind(station_id)
-        .bind(merged_into)
-        .bind(appointment_at)
+        .bind(ticket.status.clone())
+        .bind(ticket.station_id)
+        .bind(ticket.merged_into.clone())
+        .bind(ticket.appointment_at)
         .bind(at.millis())
-        .bind(ticket.id)
         .bind(ticket.version)
+        .bind(ticket.id)
+        .bind(read_version)
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() != 1 {
             return Err(StoreError::Conflict(format!("ticket {number}")));
         }
-        let seq: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(MAX(seq), 0) + 1 FROM ticket_events WHERE ticket_id = $1",
-        )
-        .bind(ticket.id)
-        .fetch_one(&mut *tx)
-        .await?;
-        insert_event(
-            &mut tx,
-            ticket.id,
-            seq,
-            transition.event,
-            at,
-            &actor.name,
-            transition.to,
-            &transition.data,
-        )
-        .await?;
+        let event = NewEvent {
+            seq: ticket.version,
+            kind: transition.event,
+            status_after: transition.to,
+            data: transition.data,
+        };
+        insert_event(&mut tx, ticket.id, at, &actor.name, &event).await?;
         tx.commit().await?;
-        self.publish_ticket(number, transition.to, station_id);
-        self.ticket_by_id(ticket.id).await
+        self.publish_ticket(&ticket);
+        Ok(ticket)
     }
 
     pub async fn ticket(&self, number: &str) -> Result<Option<TicketRow>> {
@@ -309,24 +320,16 @@ impl Db {
         )
     }
 
-    async fn ticket_by_id(&self, id: i64) -> Result<TicketRow> {
-        // Read through the writer: on SQLite it saw the commit for sure.
-        Ok(
-            sqlx::query_as(AssertSqlSafe(format!("{SELECT} WHERE t.id = $1")))
-                .bind(id)
-                .fetch_one(&self.writer)
-                .await?,
-        )
-    }
-
     pub async fn ticket_events(&self, ticket_id: i64) -> Result<Vec<EventRow>> {
         let rows = sqlx::query(
-            "SELECT seq, kind, at, actor, status_after, data FROM ticket_events WHERE ticket_id = $1 ORDER BY seq",
+            // No ORDER BY: with it SQLite re-prepares the statement at every bind (see lib.rs).
+            "SELECT seq, kind, at, actor, status_after, data FROM ticket_events WHERE ticket_id = $1",
         )
         .bind(ticket_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter()
+        let mut events = rows
+            .into_iter()
             .map(|r| {
                 let data: String = r.try_get("data")?;
                 Ok(EventRow {
@@ -338,7 +341,9 @@ impl Db {
                     data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        events.sort_by_key(|e| e.seq);
+        Ok(events)
     }
 
     /// Newest first, keyset-paginated by id.
@@ -378,56 +383,48 @@ impl Db {
         if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             push_search(&mut sql, q);
         }
-        sql.push(" ORDER BY t.id DESC LIMIT ")
-            .bind_int(f.limit.clamp(1, 500));
+        // The limit is inlined (a clamped integer): a bound LIMIT makes SQLite re-prepare at every bind.
+        sql.push(&format!(
+            " ORDER BY t.id DESC LIMIT {}",
+            f.limit.clamp(1, 500)
+        ));
         Ok(sql.query_as().fetch_all(&self.pool).await?)
     }
 
-    fn publish_ticket(&self, number: &str, status: Status, station_id: Option<i64>) {
+    fn publish_ticket(&self, ticket: &TicketRow) {
         self.feed.publish(crate::Change::Ticket {
-            number: number.to_string(),
-            status: status.code().to_string(),
-            station_id,
+            number: ticket.number.clone(),
+            status: ticket.status.clone(),
+            station_id: ticket.station_id,
         });
     }
 }
 
-async fn station_code(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    station_id: Option<i64>,
-) -> Result<Option<String>> {
-    Ok(match station_id {
-        Some(id) => {
-            sqlx::query_scalar("SELECT code FROM stations WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut **tx)
-                .await?
-        }
-        None => None,
-    })
+/// An event about to be appended to a ticket's timeline.
+struct NewEvent {
+    seq: i64,
+    kind: EventKind,
+    status_after: Status,
+    data: serde_json::Value,
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn insert_event(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     ticket_id: i64,
-    seq: i64,
-    kind: EventKind,
     at: Timestamp,
     actor: &str,
-    status_after: Status,
-    data: &serde_json::Value,
+    event: &NewEvent,
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO ticket_events (ticket_id, seq, kind, at, actor, status_after, data) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(ticket_id)
-    .bind(seq)
-    .bind(kind.code())
+    .bind(event.seq)
+    .bind(event.kind.code())
     .bind(at.millis())
     .bind(actor.to_string())
-    .bind(status_after.code())
-    .bind(data.to_string())
+    .bind(event.status_after.code())
+    .bind(event.data.to_string())
     .execute(&mut **tx)
     .await?;
     Ok(())

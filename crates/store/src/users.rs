@@ -26,8 +26,8 @@ pub struct TokenRow {
     pub station_code: Option<String>,
 }
 
-const USER_SELECT: &str = "SELECT u.id, u.username, u.display_name, u.role, u.station_id, s.code AS station_code, \
-    u.password_hash, u.locale, u.disabled FROM users u LEFT JOIN stations s ON s.id = u.station_id";
+const USER_SELECT: &str = "SELECT u.id, u.username, u.display_name, u.role, u.station_id, (SELECT code FROM stations WHERE id = u.station_id) AS station_code, \
+    u.password_hash, u.locale, u.disabled FROM users u";
 
 impl Db {
     /// Creates a user; `station_code` is required for station-bound roles.
@@ -116,7 +116,7 @@ impl Db {
     /// The enabled user behind an unexpired session.
     pub async fn session_user(&self, id_hash: &str, now: Timestamp) -> Result<Option<UserRow>> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{USER_SELECT} JOIN sessions x ON x.user_id = u.id WHERE x.id_hash = $1 AND x.expires_at > $2 AND u.disabled = 0"
+            "{USER_SELECT} WHERE u.id = (SELECT user_id FROM sessions WHERE id_hash = $1 AND expires_at > $2) AND u.disabled = 0"
         )))
         .bind(id_hash.to_string())
         .bind(now.millis())
@@ -199,8 +199,8 @@ impl Db {
 
     pub async fn token(&self, token_hash: &str) -> Result<Option<TokenRow>> {
         Ok(sqlx::query_as(
-            "SELECT t.id, t.name, t.role, t.station_id, s.code AS station_code FROM api_tokens t \
-             LEFT JOIN stations s ON s.id = t.station_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+            "SELECT t.id, t.name, t.role, t.station_id, (SELECT code FROM stations WHERE id = t.station_id) AS station_code \
+             FROM api_tokens t WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
         )
         .bind(token_hash.to_string())
         .fetch_optional(&self.pool)

@@ -8,6 +8,7 @@ use axum::{Json, Router};
 use domain::ticket::NewTicketInput;
 use domain::{Action, DomainError, Kind, NewTicket, Permission, Priority, Status, Timestamp};
 use serde::{Deserialize, Serialize};
+use store::org::StationRow;
 use store::tickets::{EventRow, TicketFilter, TicketRow};
 use utoipa::{IntoParams, ToSchema};
 
@@ -175,13 +176,13 @@ pub async fn create_ticket(
         &settings.catalogue,
         &settings.config.default_area_code,
     )?;
-    let station_id = responsible_station(&state, &ticket).await?;
+    let station = responsible_station(&state, &ticket).await?;
     let now = state.now();
     let row = state
         .db
         .register_ticket(
             &ticket,
-            station_id,
+            station.as_ref(),
             body.dispatch,
             &user.actor(),
             now,
@@ -202,21 +203,19 @@ pub async fn create_ticket(
 async fn responsible_station(
     state: &AppState,
     ticket: &NewTicket,
-) -> Result<Option<i64>, AppError> {
+) -> Result<Option<StationRow>, AppError> {
     if let Some(code) = &ticket.station_code {
         let station = state.db.station_by_code(code).await?;
-        return Ok(Some(
-            station
-                .ok_or_else(|| DomainError::unknown("station_code", code.clone()))?
-                .id,
-        ));
+        return Ok(Some(station.ok_or_else(|| {
+            DomainError::unknown("station_code", code.clone())
+        })?));
     }
     if let Some(account_no) = &ticket.account_no {
         let account = state.db.account(account_no).await?;
         let account =
             account.ok_or_else(|| DomainError::unknown("account_no", account_no.clone()))?;
         if let Some(code) = account.station_code {
-            return Ok(state.db.station_by_code(&code).await?.map(|s| s.id));
+            return Ok(state.db.station_by_code(&code).await?);
         }
     }
     Ok(None)

@@ -1,0 +1,226 @@
+//! Queries on a database holding 1,000,000 tickets: filtered lists and one
+//! ticket with its events, over HTTP, p50/p99 of 200 runs each.
+//!
+//! cargo run --release -p heatdesk-server --example query -- --database sqlite --tickets 1000000 --keep heatdesk_bench_1m
+//! cargo run --release -p heatdesk-server --example query -- --database postgres --tickets 1000000 --keep heatdesk_bench_1m
+//!
+//! `--keep NAME` keeps the seeded database for the next run (seeding takes a while).
+
+mod common;
+
+use std::time::Instant;
+
+use domain::{Clock, SystemClock, Timestamp};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use store::bulk::{BulkEvent, BulkTicket};
+
+const KINDS: [(&str, &str); 5] = [
+    ("repair", "no_heat"),
+    ("repair", "leak"),
+    ("inquiry", "payment"),
+    ("complaint", "service_attitude"),
+    ("temperature", "low_temp"),
+];
+const COMMUNITIES: [&str; 8] = [
+    "幸福小区",
+    "阳光家园",
+    "锦绣花园",
+    "和平新村",
+    "康乐苑",
+    "华府公寓",
+    "青年城",
+    "松花江畔",
+];
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let backend = common::arg("--database", "sqlite");
+    let wanted: i64 = common::arg("--tickets", "1000000").parse()?;
+    let runs: usize = common::arg("--runs", "200").parse()?;
+    let bench = common::start(&backend).await?;
+
+    let have = bench.db.count_tickets().await?;
+    if have < wanted {
+        let t = Instant::now();
+        seed(&bench, have, wanted).await?;
+        bench.db.analyze().await?;
+        println!(
+            "seeded {} tickets in {:.1} s",
+            wanted - have,
+            t.elapsed().as_secs_f64()
+        );
+    }
+    let total = bench.db.count_tickets().await?;
+    let client = reqwest::Client::new();
+    let get = |path: String| {
+        let (client, base, token) = (client.clone(), bench.base.clone(), bench.token.clone());
+        async move {
+            let t = Instant::now();
+            let r = client
+                .get(format!("{base}{path}"))
+                .bearer_auth(token)
+                .send()
+                .await?;
+            let status = r.status();
+            let body: serde_json::Value = r.json().await?;
+            anyhow::ensure!(status == 200, "{path}: {status} {body}");
+            Ok::<_, anyhow::Error>((t.elapsed().as_secs_f64() * 1000.0, body))
+        }
+    };
+    // A number and a phone that exist, from the newest page.
+    let (_, newest) = get("/api/v1/tickets?limit=1".into()).await?;
+    let phone = newest["items"][0]["caller_phone"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let (_, middle) = get("/api/v1/tickets?status=closed&limit=500".into()).await?;
+    let cursor_mid = middle["next_cursor"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+
+    let queries: Vec<(&str, String)> = vec![
+        ("newest 50", "/api/v1/tickets".into()),
+        (
+            "status=dispatched",
+            "/api/v1/tickets?status=dispatched".into(),
+        ),
+        (
+            "station + open statuses",
+            "/api/v1/tickets?station=S07&status=dispatched,accepted,contacted,scheduled,on_site"
+                .into(),
+        ),
+        (
+            "kind + priority",
+            "/api/v1/tickets?kind=repair&priority=emergency".into(),
+        ),
+        ("caller phone", format!("/api/v1/tickets?q={phone}")),
+        (
+            "text in address",
+            "/api/v1/tickets?q=%E9%94%A6%E7%BB%A3%E8%8A%B1%E5%9B%AD".into(),
+        ),
+        (
+            "rare text (full scan)",
+            "/api/v1/tickets?q=%E4%B8%8D%E5%AD%98%E5%9C%A8%E7%9A%84%E5%9C%B0%E5%9D%80".into(),
+        ),
+        (
+            "one day",
+            "/api/v1/tickets?from=2026-11-20&to=2026-11-21".into(),
+        ),
+        (
+            "page 2 of closed (cursor)",
+            format!("/api/v1/tickets?status=closed&cursor={cursor_mid}"),
+        ),
+    ];
+    println!("{backend}, {total} tickets, {runs} runs each (HTTP, server in-process)");
+    println!("| query | rows | p50 ms | p99 ms |");
+    println!("|---|---|---|---|");
+    for (name, path) in &queries {
+        let mut samples = Vec::new();
+        let mut rows = 0;
+        for _ in 0..runs {
+            let (ms, body) = get(path.clone()).await?;
+            rows = body["items"].as_array().map_or(0, Vec::len);
+            samples.push(ms);
+        }
+        let (p50, p99, _) = common::percentiles(&mut samples);
+        println!("| {name} | {rows} | {p50:.2} | {p99:.2} |");
+    }
+    // One ticket with its events, different tickets each time.
+    let numbers: Vec<String> = middle["items"].as_array().map_or(vec![], |items| {
+        items
+            .iter()
+            .filter_map(|t| t["number"].as_str().map(String::from))
+            .collect()
+    });
+    let mut samples = Vec::new();
+    for i in 0..runs {
+        let number = &numbers[i % numbers.len().max(1)];
+        let (ms, body) = get(format!("/api/v1/tickets/{number}")).await?;
+        anyhow::ensure!(body["events"].as_array().is_some_and(|e| !e.is_empty()));
+        samples.push(ms);
+    }
+    let (p50, p99, _) = common::percentiles(&mut samples);
+    println!("| one ticket with events | 1 | {p50:.2} | {p99:.2} |");
+    bench.finish().await;
+    Ok(())
+}
+
+/// A plausible history: ~90 % closed, the rest spread over the open states,
+/// over the last 200 days, 20 stations, phones from a pool of 170,000.
+async fn seed(bench: &common::Bench, from: i64, to: i64) -> anyhow::Result<()> {
+    let mut rng = StdRng::seed_from_u64(7 + from as u64);
+    let now = SystemClock.now();
+    let span = 200 * Timestamp::DAY;
+    let chunk = 50_000;
+    let mut i = from;
+    while i < to {
+        let end = (i + chunk).min(to);
+        let tickets: Vec<BulkTicket> = (i..end)
+            .map(|n| {
+                // Ids grow with time, as in real life.
+                let created = Timestamp(now.millis() - span + span * n / to.max(1));
+                let (kind, category) = KINDS[rng.random_range(0..KINDS.len())];
+                let status = match rng.random_range(0..100) {
+                    0..90 => "closed",
+                    90..93 => "dispatched",
+                    93..95 => "accepted",
+                    95..96 => "scheduled",
+                    96..98 => "resolved",
+                    98..99 => "cancelled",
+                    _ => "on_site",
+                };
+                let events = [
+                    "registered",
+                    "dispatched",
+                    "accepted",
+                    "arrived",
+                    "resolved",
+                    "callback_satisfied",
+                ]
+                .iter()
+                .take(if status == "closed" { 6 } else { 3 })
+                .enumerate()
+                .map(|(k, kind)| BulkEvent {
+                    kind,
+                    at: created.plus_millis(k as i64 * 20 * Timestamp::MINUTE),
+                    actor: "bench".into(),
+                    status_after: status,
+                })
+                .collect();
+                let community = COMMUNITIES[rng.random_range(0..COMMUNITIES.len())];
+                BulkTicket {
+                    number: format!("B{}-{n:07}", created.day_key(chrono_tz::Asia::Shanghai)),
+                    kind,
+                    category,
+                    priority: ["normal", "normal", "normal", "urgent", "emergency"]
+                        [rng.random_range(0..5)],
+                    status,
+                    caller_name: "用户".into(),
+                    caller_phone: format!(
+                        "13{:09}",
+                        rng.random_range(0..170_000) * 4099 % 1_000_000_000
+                    ),
+                    address: format!(
+                        "{community}{}栋{}单元{}室",
+                        rng.random_range(1..30),
+                        rng.random_range(1..7),
+                        rng.random_range(101..1802)
+                    ),
+                    description: "暖气不热".into(),
+                    account_no: None,
+                    station_id: Some(
+                        bench.station_ids[rng.random_range(0..bench.station_ids.len())],
+                    ),
+                    created_at: created,
+                    updated_at: created.plus_millis(2 * Timestamp::HOUR),
+                    events,
+                }
+            })
+            .collect();
+        bench.db.bulk_insert_tickets(&tickets).await?;
+        i = end;
+    }
+    Ok(())
+}
