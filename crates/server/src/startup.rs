@@ -40,6 +40,7 @@ const BODY_LIMIT: usize = 1024 * 1024;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(crate::api::routes())
+        .merge(crate::console::routes())
         .merge(crate::ops::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(crate::ops::track_requests))
