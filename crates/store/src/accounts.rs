@@ -53,7 +53,7 @@ const SELECT: &str = "SELECT a.id, a.account_no, a.holder, a.phone, a.district, 
     (SELECT name FROM stations WHERE id = a.station_id) AS station_name, a.lat, a.lon FROM accounts a";
 
 /// Rows per multi-row INSERT: 16 values each stays far below both backends' bind limits.
-const BATCH: usize = 1000;
+const BATCH: usize = 100;
 
 impl Db {
     /// Upserts accounts by account number, all or nothing. A row naming an

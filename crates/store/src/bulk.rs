@@ -33,7 +33,7 @@ pub struct BulkEvent {
 }
 
 /// Tickets per INSERT: 14 binds each, within both backends' limits.
-const BATCH: usize = 2000;
+const BATCH: usize = 200;
 
 impl Db {
     /// Inserts `tickets` and their events in batches, in one transaction per batch.

@@ -1,0 +1,212 @@
+//! The binary as an administrator uses it: migrate, import, user, token,
+//! demo and serve, on a fresh SQLite file (and PostgreSQL when configured).
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_heatdesk");
+
+struct Database {
+    url: String,
+    cleanup: Box<dyn Fn()>,
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        (self.cleanup)();
+    }
+}
+
+fn sqlite(name: &str) -> Database {
+    let path = std::env::temp_dir().join(format!("heatdesk_cli_{name}_{}.db", std::process::id()));
+    let p = path.clone();
+    let cleanup = move || {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
+        }
+    };
+    cleanup();
+    Database { url: format!("sqlite://{}", path.display()), cleanup: Box::new(cleanup) }
+}
+
+/// A fresh PostgreSQL database made with psql, when HEATDESK_TEST_PG_URL is set.
+fn postgres(name: &str) -> Option<Database> {
+    let admin = std::env::var("HEATDESK_TEST_PG_URL").ok()?;
+    let db = format!("heatdesk_cli_{name}_{}", std::process::id());
+    let psql = |sql: String| {
+        let status = Command::new("psql").arg(&admin).arg("-qc").arg(sql).status().expect("psql");
+        assert!(status.success());
+    };
+    psql(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+    psql(format!("CREATE DATABASE {db}"));
+    let url = format!("{}/{db}", admin.rsplit_once('/').expect("url").0);
+    Some(Database { url, cleanup: Box::new(move || psql(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))) })
+}
+
+fn run(db: &Database, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .args(["--database-url", &db.url])
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run heatdesk");
+    if let Some(input) = stdin {
+        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("wait")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// Starts `serve` on a free port and returns the child and its base URL.
+fn serve(db: &Database) -> (Child, String) {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &db.url])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let line = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find(|l| l.contains("listening"))
+        .expect("listening line");
+    let url = line.split("http://").nth(1).and_then(|rest| rest.split('/').next()).expect("address");
+    (child, format!("http://{url}"))
+}
+
+const STATIONS: &str = r#"{"type": "FeatureCollection", "features": [
+ {"type": "Feature", "properties": {"code": "S01", "name": "红旗供热站", "branch": "南岗分公司"},
+  "geometry": {"type": "Polygon", "coordinates": [[[126.60, 45.70], [126.61, 45.70], [126.61, 45.71], [126.60, 45.71], [126.60, 45.70]]]}}]}"#;
+
+fn administer(db: Database) {
+    let dir = std::env::temp_dir().join(format!("heatdesk_cli_files_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let stations = dir.join("stations.geojson");
+    std::fs::write(&stations, STATIONS).expect("write");
+    let accounts = dir.join("accounts.csv");
+    // GBK, as Excel writes it on a Chinese system.
+    let (gbk, _, _) = encoding_rs::GBK.encode(
+        "account_no,holder,phone,district,street,community,building,unit,room,area_m2,station_code,lat,lon\r\n\
+         A1,王秀英,13800000001,南岗区,光华街,幸福小区,3,2,501,86.5,S01,,\r\n",
+    );
+    std::fs::write(&accounts, &gbk).expect("write");
+    let bad = dir.join("bad.csv");
+    std::fs::write(&bad, "account_no,holder,phone,district,street,community,building,unit,room,area_m2,station_code,lat,lon\nA2,李,12,南岗区,光华街,幸福小区,3,2,502,x,S01,,\n").expect("write");
+
+    let o = run(&db, &["migrate"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(&db, &["import", "stations", stations.to_str().unwrap()], None);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("1 new"), "{}", text(&o));
+    let o = run(&db, &["import", "accounts", accounts.to_str().unwrap()], None);
+    assert!(text(&o).contains("imported accounts: 1 new, 0 updated"), "{}", text(&o));
+    let o = run(&db, &["import", "accounts", bad.to_str().unwrap()], None);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let report = text(&o);
+    assert!(report.contains("row 2, column phone") && report.contains("row 2, column area_m2"), "{report}");
+
+    let o = run(&db, &["user", "add", "wangli", "--role", "operator", "--display-name", "王丽"], Some("a long password\n"));
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(&db, &["user", "add", "zhan", "--role", "station"], Some("a long password\n"));
+    assert!(!o.status.success(), "a station user needs --station");
+    let o = run(&db, &["user", "add", "zhan", "--role", "station", "--station", "S01"], None);
+    assert!(text(&o).contains("password: "), "generated and printed: {}", text(&o));
+    let o = run(&db, &["token", "create", "--name", "cti", "--role", "operator"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let token = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    assert!(token.starts_with("hd_"));
+
+    let (mut server, base) = serve(&db);
+    let rt = tokio_runtime();
+    rt.block_on(async {
+        let client = reqwest::Client::new();
+        let r = client.get(format!("{base}/api/v1/accounts?phone=13800000001")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["items"][0]["holder"], "王秀英", "GBK decoded");
+        let r = client
+            .post(format!("{base}/api/v1/login"))
+            .json(&serde_json::json!({"username": "wangli", "password": "a long password"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    });
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn demo_city(db: Database) {
+    let o = run(&db, &["demo", "--accounts", "3000", "--days", "3"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("demo logins") && out.contains("operator1"), "{out}");
+    let o = run(&db, &["demo"], None);
+    assert!(!o.status.success(), "the demo refuses a database that holds data");
+    let (mut server, base) = serve(&db);
+    let password = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("operator1"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .expect("operator1's password")
+        .to_string();
+    tokio_runtime().block_on(async {
+        let client = reqwest::Client::new();
+        let r = client
+            .post(format!("{base}/api/v1/login"))
+            .json(&serde_json::json!({"username": "operator1", "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let cookie = r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+        let stations: serde_json::Value =
+            client.get(format!("{base}/api/v1/stations")).header("cookie", &cookie).send().await.unwrap().json().await.unwrap();
+        assert!(stations.as_array().unwrap().len() >= 15);
+        let tickets: serde_json::Value =
+            client.get(format!("{base}/api/v1/tickets?limit=500")).header("cookie", &cookie).send().await.unwrap().json().await.unwrap();
+        assert!(tickets["items"].as_array().unwrap().len() > 50, "a few days of history");
+    });
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
+fn tokio_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
+}
+
+#[test]
+fn administer_on_sqlite() {
+    administer(sqlite("admin"));
+}
+
+#[test]
+fn administer_on_postgres() {
+    match postgres("admin") {
+        Some(db) => administer(db),
+        None => assert_ne!(std::env::var("HEATDESK_REQUIRE_PG").as_deref(), Ok("1"), "PostgreSQL required"),
+    }
+}
+
+#[test]
+fn demo_city_on_sqlite() {
+    demo_city(sqlite("demo"));
+}
+
+#[test]
+fn demo_city_on_postgres() {
+    match postgres("demo") {
+        Some(db) => demo_city(db),
+        None => assert_ne!(std::env::var("HEATDESK_REQUIRE_PG").as_deref(), Ok("1"), "PostgreSQL required"),
+    }
+}
