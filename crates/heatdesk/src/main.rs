@@ -16,7 +16,11 @@ use server::{AppState, Config};
 use store::Db;
 
 #[derive(Parser)]
-#[command(name = "heatdesk", version, about = "Customer service and repair dispatch for district heating")]
+#[command(
+    name = "heatdesk",
+    version,
+    about = "Customer service and repair dispatch for district heating"
+)]
 struct Cli {
     /// TOML configuration file.
     #[arg(long, global = true, env = "HEATDESK_CONFIG")]
@@ -122,18 +126,29 @@ fn load_config(cli: &Cli) -> anyhow::Result<Settings> {
     if let Some(url) = &cli.database_url {
         figment = figment.merge(("database_url", url));
     }
-    if let Command::Serve { bind: Some(bind), .. } = &cli.command {
+    if let Command::Serve {
+        bind: Some(bind), ..
+    } = &cli.command
+    {
         figment = figment.merge(("bind", bind));
     }
     let config: Config = figment.extract().context("reading configuration")?;
-    config.validate().map_err(|e| anyhow::anyhow!("configuration: {e}"))
+    config
+        .validate()
+        .map_err(|e| anyhow::anyhow!("configuration: {e}"))
 }
 
 fn init_logging(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    if json { builder.json().init() } else { builder.init() }
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init()
+    } else {
+        builder.init()
+    }
 }
 
 #[tokio::main]
@@ -150,13 +165,34 @@ async fn main() -> anyhow::Result<()> {
         Command::Migrate => println!("database is up to date"),
         Command::Serve { demo, .. } => serve(db.clone(), settings, demo).await?,
         Command::Import { register, file } => {
-            let kind = server::import::RegisterKind::parse(&register).context("unknown register")?;
-            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let name = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-            match server::import::import(&db, kind, &name, &bytes, &settings.config.default_area_code, clock.now()).await {
-                Ok(s) => println!("imported {register}: {} new, {} updated", s.inserted, s.updated),
+            let kind =
+                server::import::RegisterKind::parse(&register).context("unknown register")?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            match server::import::import(
+                &db,
+                kind,
+                &name,
+                &bytes,
+                &settings.config.default_area_code,
+                clock.now(),
+            )
+            .await
+            {
+                Ok(s) => println!(
+                    "imported {register}: {} new, {} updated",
+                    s.inserted, s.updated
+                ),
                 Err(server::AppError::Rows(rows)) => {
-                    eprintln!("{}: {} rows have errors; nothing was imported", file.display(), rows.len());
+                    eprintln!(
+                        "{}: {} rows have errors; nothing was imported",
+                        file.display(),
+                        rows.len()
+                    );
                     for r in rows {
                         eprintln!("  row {}, column {}: {}", r.row, r.column, r.reason);
                     }
@@ -171,23 +207,60 @@ async fn main() -> anyhow::Result<()> {
             }
             load_demo(&db, &settings, accounts, days).await?;
         }
-        Command::User { command: UserCommand::Add { name, role, station, display_name } } => {
+        Command::User {
+            command:
+                UserCommand::Add {
+                    name,
+                    role,
+                    station,
+                    display_name,
+                },
+        } => {
             let role = Role::parse(&role)?;
             let password = read_or_generate_password()?;
             let hash = server::auth::hash_password(&password.0)?;
             let display = display_name.unwrap_or_else(|| name.clone());
-            db.create_user(&name, &display, role, station.as_deref(), &hash, clock.now()).await?;
+            db.create_user(
+                &name,
+                &display,
+                role,
+                station.as_deref(),
+                &hash,
+                clock.now(),
+            )
+            .await?;
             if password.1 {
-                println!("user {name} ({}) created; password: {}", role.code(), password.0);
+                println!(
+                    "user {name} ({}) created; password: {}",
+                    role.code(),
+                    password.0
+                );
             } else {
                 println!("user {name} ({}) created", role.code());
             }
         }
-        Command::Token { command: TokenCommand::Create { name, role, station } } => {
+        Command::Token {
+            command:
+                TokenCommand::Create {
+                    name,
+                    role,
+                    station,
+                },
+        } => {
             let role = Role::parse(&role)?;
             let token = server::auth::new_secret("hd_");
-            db.create_token(&name, role, station.as_deref(), &server::auth::secret_hash(&token), clock.now()).await?;
-            eprintln!("token {name} ({}) created; it is shown only this once:", role.code());
+            db.create_token(
+                &name,
+                role,
+                station.as_deref(),
+                &server::auth::secret_hash(&token),
+                clock.now(),
+            )
+            .await?;
+            eprintln!(
+                "token {name} ({}) created; it is shown only this once:",
+                role.code()
+            );
             println!("{token}");
         }
     }
@@ -208,17 +281,33 @@ fn read_or_generate_password() -> anyhow::Result<(String, bool)> {
             return Ok((password, false));
         }
     }
-    Ok((server::auth::new_secret("").chars().take(16).collect(), true))
+    Ok((
+        server::auth::new_secret("").chars().take(16).collect(),
+        true,
+    ))
 }
 
 async fn database_is_empty(db: &Db) -> anyhow::Result<bool> {
-    Ok(db.count_accounts().await? == 0 && db.count_users().await? == 0 && db.stations().await?.is_empty())
+    Ok(db.count_accounts().await? == 0
+        && db.count_users().await? == 0
+        && db.stations().await?.is_empty())
 }
 
 async fn load_demo(db: &Db, settings: &Settings, accounts: usize, days: u32) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let options = demo::DemoOptions { accounts, days, ..Default::default() };
-    let summary = demo::load(db, &options, SystemClock.now(), settings.tz, &server::auth::hash_password).await?;
+    let options = demo::DemoOptions {
+        accounts,
+        days,
+        ..Default::default()
+    };
+    let summary = demo::load(
+        db,
+        &options,
+        SystemClock.now(),
+        settings.tz,
+        &server::auth::hash_password,
+    )
+    .await?;
     println!(
         "demo city loaded in {:.1} s: {} stations, {} staff, {} accounts, {} tickets",
         started.elapsed().as_secs_f64(),
@@ -229,8 +318,17 @@ async fn load_demo(db: &Db, settings: &Settings, accounts: usize, days: u32) -> 
     );
     println!("demo logins:");
     for login in &summary.logins {
-        let station = login.station_code.as_deref().map(|s| format!(" @ {s}")).unwrap_or_default();
-        println!("  {:<10} {:<18} {}{station}", login.username, login.password, login.role.code());
+        let station = login
+            .station_code
+            .as_deref()
+            .map(|s| format!(" @ {s}"))
+            .unwrap_or_default();
+        println!(
+            "  {:<10} {:<18} {}{station}",
+            login.username,
+            login.password,
+            login.role.code()
+        );
     }
     Ok(())
 }
@@ -238,15 +336,27 @@ async fn load_demo(db: &Db, settings: &Settings, accounts: usize, days: u32) -> 
 async fn serve(db: Db, settings: Settings, demo: bool) -> anyhow::Result<()> {
     if demo {
         if database_is_empty(&db).await? {
-            load_demo(&db, &settings, demo::DemoOptions::default().accounts, demo::DemoOptions::default().days).await?;
+            load_demo(
+                &db,
+                &settings,
+                demo::DemoOptions::default().accounts,
+                demo::DemoOptions::default().days,
+            )
+            .await?;
         } else {
-            println!("database already holds data; demo not loaded (sign in with the logins printed when it was)");
+            println!(
+                "database already holds data; demo not loaded (sign in with the logins printed when it was)"
+            );
         }
     }
     let bind = settings.config.bind.clone();
-    let listener = tokio::net::TcpListener::bind(&bind).await.with_context(|| format!("binding {bind}"))?;
+    let listener = tokio::net::TcpListener::bind(&bind)
+        .await
+        .with_context(|| format!("binding {bind}"))?;
     let addr = listener.local_addr()?;
-    println!("heatdesk is listening: open http://{addr}/ to sign in (API docs: http://{addr}/api/docs)");
+    println!(
+        "heatdesk is listening: open http://{addr}/ to sign in (API docs: http://{addr}/api/docs)"
+    );
     let state = AppState::new(db.clone(), Arc::new(SystemClock), settings);
     server::launch(listener, state, shutdown_signal()).await?;
     db.close().await;
