@@ -5,6 +5,7 @@ pub mod auth;
 pub mod config;
 pub mod console;
 pub mod error;
+pub mod i18n;
 pub mod import;
 pub mod ops;
 pub mod startup;

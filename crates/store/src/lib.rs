@@ -13,6 +13,7 @@ pub mod bulk;
 pub mod error;
 pub mod feed;
 pub mod org;
+pub mod queues;
 pub mod tickets;
 pub mod users;
 
@@ -88,9 +89,10 @@ impl Db {
                     .await?;
                 Db {
                     writer: pool.clone(),
+                    // Live changes cross instances through LISTEN/NOTIFY (feed.rs).
+                    feed: ChangeFeed::postgres(url, pool.clone()),
                     pool,
                     backend,
-                    feed: ChangeFeed::new(),
                 }
             }
         };

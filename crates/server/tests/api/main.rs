@@ -3,6 +3,7 @@
 mod helpers;
 
 mod auth;
+mod console;
 mod ops;
 mod registers;
 mod tickets;

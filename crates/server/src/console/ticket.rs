@@ -1,0 +1,595 @@
+//! The ticket page: every field, the timeline to the second with who did
+//! what, the actions the state machine and the user's role allow (with
+//! single-key shortcuts), and notes.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use domain::error::required_text;
+use domain::ticket::MAX_NOTE;
+use domain::{Action, DomainError, Role, Status, Timestamp};
+use serde::Deserialize;
+use store::tickets::TicketRow;
+
+use super::deadlines;
+use super::{Chrome, Ctx, PageError, render, safe_back, show_time};
+use crate::i18n::Lang;
+use crate::{AppError, AppState};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/tickets/{number}", get(ticket_page))
+        .route("/tickets/{number}/actions", post(act))
+        .route("/tickets/{number}/notes", post(add_note))
+}
+
+/// The actions a ticket page can offer, with their shortcut keys and inputs.
+pub const ACTIONS: [(&str, char, &[&str]); 12] = [
+    ("dispatch", 'd', &["station_code"]),
+    ("accept", 'a', &[]),
+    ("contact", 'c', &["note"]),
+    ("arrive", 'v', &[]),
+    ("schedule", 's', &["appointment_at"]),
+    ("resolve", 'r', &["note", "measured_temp_c"]),
+    ("callback_ok", 'k', &["note"]),
+    ("callback_no", 'u', &["note"]),
+    ("answer", 'w', &["note"]),
+    ("cancel", 'x', &["reason"]),
+    ("reopen", 'o', &["reason"]),
+    ("merge", 'm', &["into"]),
+];
+
+/// A stand-in action of each kind, to ask the state machine and the role
+/// whether it could happen now (inputs are checked when it really happens).
+fn sample(name: &str) -> Option<Action> {
+    Some(match name {
+        // A code no station has, so a redirect is never "to the same station".
+        "dispatch" => Action::Dispatch {
+            station_code: "\u{1}".into(),
+        },
+        "accept" => Action::Accept,
+        "contact" => Action::Contact {
+            note: String::new(),
+        },
+        "arrive" => Action::Arrive,
+        "schedule" => Action::Schedule {
+            appointment_at: Timestamp(0),
+        },
+        "resolve" => Action::Resolve {
+            note: String::new(),
+            measured_temp_c: None,
+        },
+        "callback_ok" | "callback_no" => Action::Callback {
+            satisfied: name == "callback_ok",
+            note: String::new(),
+        },
+        "answer" => Action::Answer {
+            note: String::new(),
+        },
+        "cancel" => Action::Cancel {
+            reason: String::new(),
+        },
+        "reopen" => Action::Reopen {
+            reason: String::new(),
+        },
+        "merge" => Action::Merge {
+            into: String::new(),
+        },
+        _ => return None,
+    })
+}
+
+/// The actions `role` may take on a ticket in `status` now.
+pub fn allowed_actions(status: Status, station: Option<&str>, role: Role) -> Vec<&'static str> {
+    ACTIONS
+        .iter()
+        .filter(|(name, _, _)| {
+            sample(name).is_some_and(|a| role.may_act(&a) && status.decide(&a, station).is_ok())
+        })
+        .map(|(name, _, _)| *name)
+        .collect()
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ActionForm {
+    pub action: String,
+    pub station_code: String,
+    pub note: String,
+    pub appointment_at: String,
+    pub measured_temp_c: String,
+    pub reason: String,
+    pub into: String,
+    /// Where to go afterwards (the station view posts here too).
+    pub back: String,
+}
+
+pub struct ActionView {
+    pub name: &'static str,
+    pub key: char,
+    pub label: String,
+    pub fields: &'static [&'static str],
+    pub open: bool,
+}
+
+impl ActionView {
+    pub fn has(&self, field: &str) -> bool {
+        self.fields.contains(&field)
+    }
+}
+
+pub struct TimelineItem {
+    pub at: String,
+    pub actor: String,
+    pub label: String,
+    pub detail: String,
+    pub note: bool,
+}
+
+pub struct TicketView {
+    pub t: TicketRow,
+    pub status: String,
+    pub kind: String,
+    pub category: String,
+    pub priority: String,
+    pub difficulty: String,
+    pub channel: String,
+    pub created: String,
+    pub updated: String,
+    pub appointment: String,
+    pub due: String,
+    pub due_level: String,
+    pub assignee: String,
+    pub timeline: Vec<TimelineItem>,
+    pub actions: Vec<ActionView>,
+    pub stations: Vec<(String, String)>,
+    pub form: ActionForm,
+    pub errors: HashMap<String, String>,
+    pub error: Option<String>,
+    pub note_text: String,
+    pub note_error: String,
+}
+
+impl TicketView {
+    pub fn err(&self, field: &str) -> &str {
+        self.errors.get(field).map_or("", String::as_str)
+    }
+    /// The value typed into `field` of the open action's form (kept after an error).
+    pub fn val(&self, action: &str, field: &str) -> &str {
+        if self.form.action != action {
+            return "";
+        }
+        match field {
+            "station_code" => &self.form.station_code,
+            "note" => &self.form.note,
+            "appointment_at" => &self.form.appointment_at,
+            "measured_temp_c" => &self.form.measured_temp_c,
+            "reason" => &self.form.reason,
+            "into" => &self.form.into,
+            _ => "",
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "ticket.html")]
+struct TicketPage {
+    c: Chrome,
+    l: Lang,
+    v: TicketView,
+}
+
+#[derive(Template)]
+#[template(path = "ticket_live.html")]
+struct TicketLive {
+    l: Lang,
+    v: TicketView,
+}
+
+async fn load(state: &AppState, ctx: &Ctx, number: &str) -> Result<TicketRow, PageError> {
+    state
+        .db
+        .ticket(number)
+        .await
+        .map_err(|e| ctx.err(e))?
+        .filter(|t| t.visible_to(ctx.user.scope()))
+        .ok_or_else(|| {
+            ctx.err(AppError::NotFound {
+                what: "ticket",
+                key: number.to_string(),
+            })
+        })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn view(
+    state: &AppState,
+    ctx: &Ctx,
+    t: TicketRow,
+    form: ActionForm,
+    errors: HashMap<String, String>,
+    error: Option<String>,
+    note_text: String,
+    note_error: String,
+) -> Result<TicketView, AppError> {
+    let l = ctx.l;
+    let catalogue = &state.settings.catalogue;
+    let events = state.db.ticket_events(t.id).await?;
+    let notes = state.db.ticket_notes(t.id).await?;
+    let assignments = state.db.assignments(&[t.id]).await?;
+    let status = Status::parse(&t.status)?;
+    let dispatched_at = events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.kind.as_str(),
+                "dispatched" | "redirected" | "reopened" | "callback_unsatisfied"
+            )
+        })
+        .map(|e| e.at)
+        .max();
+    let now = state.now();
+    let due = deadlines::due(status, dispatched_at, t.updated_at, t.appointment_at, now);
+    let mut timeline: Vec<(i64, i64, TimelineItem)> = events
+        .into_iter()
+        .map(|e| {
+            let detail = event_detail(state, l, &e.data);
+            (
+                e.at,
+                e.seq,
+                TimelineItem {
+                    at: show_time(state, e.at),
+                    actor: e.actor,
+                    label: l.event(&e.kind),
+                    detail,
+                    note: false,
+                },
+            )
+        })
+        .collect();
+    timeline.extend(notes.into_iter().map(|n| {
+        (
+            n.at,
+            i64::MAX,
+            TimelineItem {
+                at: show_time(state, n.at),
+                actor: n.actor,
+                label: l.t("ticket.note").to_string(),
+                detail: n.text,
+                note: true,
+            },
+        )
+    }));
+    timeline.sort_by_key(|(at, seq, _)| (*at, *seq));
+    let open = form.action.clone();
+    let actions = allowed_actions(status, t.station_code.as_deref(), ctx.user.role)
+        .into_iter()
+        .filter_map(|name| ACTIONS.iter().find(|(n, _, _)| *n == name))
+        .map(|(name, key, fields)| ActionView {
+            name,
+            key: *key,
+            label: l.code_name("action", name),
+            fields,
+            open: open == *name,
+        })
+        .collect();
+    let stations = if ctx.user.role.has(domain::Permission::SeeAllStations)
+        || ctx.user.role == Role::Station
+    {
+        state
+            .db
+            .stations()
+            .await?
+            .into_iter()
+            .filter(|s| Some(&s.code) != t.station_code.as_ref())
+            .map(|s| (s.code, s.name))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(TicketView {
+        status: l.status(&t.status),
+        kind: l.kind(&t.kind),
+        category: l.category(catalogue, &t.category),
+        priority: l.priority(&t.priority),
+        difficulty: l.difficulty(&t.difficulty),
+        channel: l.code_name("channel", &t.channel),
+        created: show_time(state, t.created_at),
+        updated: show_time(state, t.updated_at),
+        appointment: t
+            .appointment_at
+            .map(|ms| show_time(state, ms))
+            .unwrap_or_default(),
+        due: due
+            .map(|d| {
+                format!(
+                    "{} {}",
+                    l.code_name("clock", d.clock),
+                    show_time(state, d.due.millis())
+                )
+            })
+            .unwrap_or_default(),
+        due_level: due.map_or("ok", |d| d.level.code()).to_string(),
+        assignee: assignments
+            .get(&t.id)
+            .map(|a| format!("{} {}", a.staff_name, a.staff_phone))
+            .unwrap_or_default(),
+        timeline: timeline.into_iter().map(|(_, _, item)| item).collect(),
+        actions,
+        stations,
+        form,
+        errors,
+        error,
+        note_text,
+        note_error,
+        t,
+    })
+}
+
+/// One line of an event's details: note, reason, station, appointment …
+fn event_detail(state: &AppState, l: Lang, data: &serde_json::Value) -> String {
+    let mut parts = Vec::new();
+    let text = |key: &str| {
+        data.get(key)
+            .and_then(|v| v.as_str())
+            .filter(|s| !s.is_empty())
+    };
+    if let Some(code) = text("station_code") {
+        parts.push(format!("{}: {code}", l.field("station_code")));
+    }
+    if let Some(from) = text("from") {
+        parts.push(format!("{}: {from}", l.t("ticket.from")));
+    }
+    if let Some(ms) = data.get("appointment_at").and_then(|v| v.as_i64()) {
+        parts.push(format!(
+            "{}: {}",
+            l.field("appointment_at"),
+            show_time(state, ms)
+        ));
+    }
+    if let Some(t) = data.get("measured_temp_c").and_then(|v| v.as_f64()) {
+        parts.push(format!("{}: {t:.1} °C", l.field("measured_temp_c")));
+    }
+    if let Some(into) = text("into") {
+        parts.push(format!("{}: {into}", l.field("into")));
+    }
+    for key in ["note", "reason"] {
+        if let Some(s) = text(key) {
+            parts.push(s.to_string());
+        }
+    }
+    parts.join(" · ")
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PageQuery {
+    fragment: String,
+}
+
+async fn ticket_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, PageError> {
+    let t = load(&state, &ctx, &number).await?;
+    let v = view(
+        &state,
+        &ctx,
+        t,
+        ActionForm::default(),
+        HashMap::new(),
+        None,
+        String::new(),
+        String::new(),
+    )
+    .await
+    .map_err(|e| ctx.err(e))?;
+    if q.fragment == "1" {
+        return Ok(render(&TicketLive { l: ctx.l, v }));
+    }
+    Ok(render(&TicketPage {
+        c: ctx.chrome("queues", format!("{} {}", ctx.l.t("ticket.title"), number)),
+        l: ctx.l,
+        v,
+    }))
+}
+
+fn parse_action(state: &AppState, f: &ActionForm) -> Result<Action, DomainError> {
+    let required = |v: &str, field: &str| -> Result<String, DomainError> {
+        if v.trim().is_empty() {
+            Err(DomainError::required(field))
+        } else {
+            Ok(v.to_string())
+        }
+    };
+    Ok(match f.action.as_str() {
+        "dispatch" => Action::Dispatch {
+            station_code: required(&f.station_code, "station_code")?,
+        },
+        "accept" => Action::Accept,
+        "contact" => Action::Contact {
+            note: f.note.clone(),
+        },
+        "arrive" => Action::Arrive,
+        "schedule" => Action::Schedule {
+            appointment_at: Timestamp::parse(
+                "appointment_at",
+                &required(&f.appointment_at, "appointment_at")?,
+                state.settings.tz,
+            )?,
+        },
+        "resolve" => Action::Resolve {
+            note: required(&f.note, "note")?,
+            measured_temp_c: match f.measured_temp_c.trim() {
+                "" => None,
+                t => Some(
+                    t.replace(',', ".")
+                        .parse::<f64>()
+                        .map_err(|_| DomainError::invalid("measured_temp_c", "not a number"))?,
+                ),
+            },
+        },
+        "callback_ok" | "callback_no" => Action::Callback {
+            satisfied: f.action == "callback_ok",
+            note: f.note.clone(),
+        },
+        "answer" => Action::Answer {
+            note: required(&f.note, "note")?,
+        },
+        "cancel" => Action::Cancel {
+            reason: required(&f.reason, "reason")?,
+        },
+        "reopen" => Action::Reopen {
+            reason: required(&f.reason, "reason")?,
+        },
+        "merge" => Action::Merge {
+            into: required(&f.into, "into")?,
+        },
+        other => return Err(DomainError::unknown("action", other)),
+    })
+}
+
+async fn act(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    Form(f): Form<ActionForm>,
+) -> Result<Response, PageError> {
+    let l = ctx.l;
+    let now = state.now();
+    let result = match parse_action(&state, &f).and_then(|a| a.validate(now)) {
+        Err(e) => Err(AppError::from(e)),
+        Ok(action) if !ctx.user.role.may_act(&action) => Err(AppError::Forbidden),
+        Ok(action) => state
+            .db
+            .act_on_ticket(&number, &action, &ctx.user.actor(), now)
+            .await
+            .map(|_| ())
+            .map_err(AppError::from),
+    };
+    match result {
+        Ok(()) => {
+            metrics::counter!("heatdesk_ticket_actions_total", "action" => f.action.clone())
+                .increment(1);
+            let back = safe_back(
+                Some(&f.back).filter(|b| !b.is_empty()).map(|b| b.as_str()),
+                &format!("/tickets/{number}"),
+            );
+            Ok(Redirect::to(&back).into_response())
+        }
+        Err(e @ (AppError::NotFound { .. } | AppError::Forbidden)) => Err(ctx.err(e)),
+        Err(e) => {
+            let t = load(&state, &ctx, &number).await?;
+            let status = e.status();
+            let (errors, error) = match e.field() {
+                Some(field) if field != "action" => {
+                    let mut map = HashMap::new();
+                    map.insert(field.clone(), l.error(e.code(), Some(&field)));
+                    (map, None)
+                }
+                _ => (
+                    HashMap::new(),
+                    Some(l.error(e.code(), e.field().as_deref())),
+                ),
+            };
+            let v = view(
+                &state,
+                &ctx,
+                t,
+                f,
+                errors,
+                error,
+                String::new(),
+                String::new(),
+            )
+            .await
+            .map_err(|e| ctx.err(e))?;
+            let mut page = render(&TicketPage {
+                c: ctx.chrome("queues", format!("{} {}", l.t("ticket.title"), number)),
+                l,
+                v,
+            });
+            *page.status_mut() = status;
+            Ok(page)
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NoteForm {
+    text: String,
+}
+
+async fn add_note(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    Form(f): Form<NoteForm>,
+) -> Result<Response, PageError> {
+    if ctx.user.role == Role::Viewer {
+        return Err(ctx.err(AppError::Forbidden));
+    }
+    let t = load(&state, &ctx, &number).await?;
+    match required_text("note", &f.text, MAX_NOTE) {
+        Ok(text) => {
+            state
+                .db
+                .add_note(&t, &ctx.user.name, &text, state.now())
+                .await
+                .map_err(|e| ctx.err(e))?;
+            Ok(Redirect::to(&format!("/tickets/{number}#timeline")).into_response())
+        }
+        Err(e) => {
+            let l = ctx.l;
+            let message = l.error(e.code(), Some("note"));
+            let v = view(
+                &state,
+                &ctx,
+                t,
+                ActionForm::default(),
+                HashMap::new(),
+                None,
+                f.text,
+                message,
+            )
+            .await
+            .map_err(|e| ctx.err(e))?;
+            let mut page = render(&TicketPage {
+                c: ctx.chrome("queues", format!("{} {}", l.t("ticket.title"), number)),
+                l,
+                v,
+            });
+            *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(page)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offered_actions_follow_state_and_role() {
+        let op = allowed_actions(Status::Registered, None, Role::Operator);
+        assert!(op.contains(&"dispatch") && op.contains(&"answer") && op.contains(&"cancel"));
+        assert!(!op.contains(&"accept"));
+        let st = allowed_actions(Status::Dispatched, Some("S01"), Role::Station);
+        assert!(st.contains(&"accept") && st.contains(&"dispatch"));
+        assert!(!st.contains(&"cancel"));
+        assert!(allowed_actions(Status::Dispatched, Some("S01"), Role::Viewer).is_empty());
+        let resolved = allowed_actions(Status::Resolved, Some("S01"), Role::Operator);
+        assert!(resolved.contains(&"callback_ok") && resolved.contains(&"callback_no"));
+        let keys: std::collections::HashSet<char> = ACTIONS.iter().map(|a| a.1).collect();
+        assert_eq!(keys.len(), ACTIONS.len());
+        assert!(!keys.contains(&'n'), "n is the note key");
+    }
+}

@@ -1,0 +1,443 @@
+//! What the console needs beyond the ticket commands: work queues with
+//! deadline cut-offs, the caller's history, exact address lookups, notes and
+//! repairer assignments. Every query follows the rules of lib.rs: `$N`
+//! placeholders, scalar subqueries instead of JOINs, limits inlined.
+
+use std::collections::HashMap;
+
+use domain::{Status, Timestamp};
+use sqlx::Row;
+
+use crate::accounts::AccountRow;
+use crate::org::StaffRow;
+use crate::tickets::TicketRow;
+use crate::{Db, Result, Sql, StoreError};
+
+const TICKET_SELECT: &str = "SELECT t.id, t.number, t.kind, t.category, t.priority, t.difficulty, t.channel, \
+    t.status, t.caller_name, t.caller_phone, t.address, t.description, t.account_no, t.station_id, \
+    (SELECT code FROM stations WHERE id = t.station_id) AS station_code, \
+    (SELECT name FROM stations WHERE id = t.station_id) AS station_name, t.lat, t.lon, t.merged_into, t.appointment_at, \
+    t.created_by, t.created_at, t.updated_at, t.version \
+    FROM tickets t";
+
+const ACCOUNT_SELECT: &str = "SELECT a.id, a.account_no, a.holder, a.phone, a.district, a.street, a.community, \
+    a.building, a.unit, a.room, a.area_m2, a.payment_state, (SELECT code FROM stations WHERE id = a.station_id) AS station_code, \
+    (SELECT name FROM stations WHERE id = a.station_id) AS station_name, a.lat, a.lon FROM accounts a";
+
+/// Events that (re)start the clocks of the station: the moment of dispatch.
+const DISPATCH_EVENTS: &str = "('dispatched', 'redirected', 'reopened', 'callback_unsatisfied')";
+
+/// Tickets whose clock is at its warning point or past it. The caller (who
+/// knows the deadline policy) gives the cut-off instants: a ticket qualifies
+/// when the moment its clock started is at or before the cut-off.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LateCutoffs {
+    /// `dispatched`, not yet accepted: dispatched at or before this.
+    pub accept: Timestamp,
+    /// `accepted`, `contacted`, `on_site`: dispatched at or before this.
+    pub result: Timestamp,
+    /// `resolved`, awaiting the callback: resolved at or before this.
+    pub callback: Timestamp,
+    /// `scheduled`: appointment at or before this.
+    pub appointment: Timestamp,
+}
+
+/// A work queue: filters, order and keyset page.
+#[derive(Debug, Clone, Default)]
+pub struct QueueFilter {
+    pub statuses: Vec<Status>,
+    pub kind: Option<String>,
+    pub priority: Option<String>,
+    pub station_id: Option<i64>,
+    /// The station a station-bound user is confined to (see [`TicketRow::visible_to`]).
+    pub station_scope: Option<i64>,
+    /// A ticket number, a phone or account number, or words.
+    pub q: Option<String>,
+    /// Only tickets at or past their warning point.
+    pub late: Option<LateCutoffs>,
+    /// Oldest first (the order work is done in) instead of newest first.
+    pub oldest_first: bool,
+    /// Keyset cursor: the id of the last row of the previous page.
+    pub after_id: Option<i64>,
+    pub limit: i64,
+}
+
+/// How many tickets wait in each queue.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct QueueCounts {
+    pub registered: i64,
+    pub in_progress: i64,
+    pub late: i64,
+    pub callback: i64,
+    pub scheduled: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct NoteRow {
+    pub id: i64,
+    pub at: i64,
+    pub actor: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assignment {
+    pub staff_id: i64,
+    pub staff_name: String,
+    pub staff_phone: String,
+    pub assigned_by: String,
+    pub assigned_at: i64,
+}
+
+impl Db {
+    /// One page of a queue.
+    pub async fn queue(&self, f: &QueueFilter) -> Result<Vec<TicketRow>> {
+        let mut sql = Sql::new(TICKET_SELECT);
+        sql.push(" WHERE 1 = 1");
+        push_filters(&mut sql, f);
+        if let Some(after) = f.after_id {
+            sql.push(if f.oldest_first {
+                " AND t.id > "
+            } else {
+                " AND t.id < "
+            })
+            .bind_int(after);
+        }
+        // Inlined, clamped limit: a bound LIMIT makes SQLite re-prepare (lib.rs).
+        sql.push(&format!(
+            " ORDER BY t.id {} LIMIT {}",
+            if f.oldest_first { "ASC" } else { "DESC" },
+            f.limit.clamp(1, 1000)
+        ));
+        Ok(sql.query_as().fetch_all(&self.pool).await?)
+    }
+
+    /// Queue sizes, as a station-bound user (`scope`) or everyone sees them.
+    pub async fn queue_counts(&self, scope: Option<i64>, late: LateCutoffs) -> Result<QueueCounts> {
+        let count = |statuses: &[Status], late: Option<LateCutoffs>| {
+            let mut sql = Sql::new("SELECT COUNT(*) FROM tickets t WHERE 1 = 1");
+            push_filters(
+                &mut sql,
+                &QueueFilter {
+                    statuses: statuses.to_vec(),
+                    station_scope: scope,
+                    late,
+                    ..Default::default()
+                },
+            );
+            sql
+        };
+        let queries = [
+            count(&[Status::Registered], None),
+            count(
+                &[
+                    Status::Dispatched,
+                    Status::Accepted,
+                    Status::Contacted,
+                    Status::OnSite,
+                ],
+                None,
+            ),
+            count(&[], Some(late)),
+            count(&[Status::Resolved], None),
+            count(&[Status::Scheduled], None),
+        ];
+        let mut n = [0i64; 5];
+        for (i, q) in queries.iter().enumerate() {
+            n[i] = q.query().fetch_one(&self.pool).await?.try_get(0)?;
+        }
+        Ok(QueueCounts {
+            registered: n[0],
+            in_progress: n[1],
+            late: n[2],
+            callback: n[3],
+            scheduled: n[4],
+        })
+    }
+
+    /// When each ticket's station clock last started (dispatch, redirect,
+    /// reopen), by ticket id.
+    pub async fn dispatch_times(&self, ticket_ids: &[i64]) -> Result<HashMap<i64, i64>> {
+        if ticket_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let mut sql = Sql::new("SELECT ticket_id, MAX(at) AS at FROM ticket_events WHERE kind IN ");
+        sql.push(DISPATCH_EVENTS).push(" AND ticket_id IN (");
+        for (i, id) in ticket_ids.iter().enumerate() {
+            sql.push(if i == 0 { "" } else { ", " }).bind_int(*id);
+        }
+        sql.push(") GROUP BY ticket_id");
+        let mut map = HashMap::new();
+        for row in sql.query().fetch_all(&self.pool).await? {
+            map.insert(row.try_get("ticket_id")?, row.try_get("at")?);
+        }
+        Ok(map)
+    }
+
+    /// The caller's tickets, by phone or by any of the accounts, newest first.
+    pub async fn caller_tickets(
+        &self,
+        phone: &str,
+        account_nos: &[String],
+        limit: usize,
+    ) -> Result<Vec<TicketRow>> {
+        let mut sql = Sql::new(TICKET_SELECT);
+        sql.push(" WHERE t.caller_phone = ").bind_text(phone);
+        if !account_nos.is_empty() {
+            sql.push(" OR t.account_no IN (");
+            for (i, a) in account_nos.iter().enumerate() {
+                sql.push(if i == 0 { "" } else { ", " })
+                    .bind_text(a.clone());
+            }
+            sql.push(")");
+        }
+        // No ORDER BY / LIMIT (re-prepares on SQLite): a caller has few tickets.
+        let mut rows: Vec<TicketRow> = sql.query_as().fetch_all(&self.pool).await?;
+        rows.sort_by_key(|t| std::cmp::Reverse(t.id));
+        rows.truncate(limit);
+        Ok(rows)
+    }
+
+    /// Accounts in one building of a community; `unit` and `room` narrow it
+    /// when given.
+    pub async fn accounts_in_building(
+        &self,
+        community: &str,
+        building: &str,
+        unit: Option<&str>,
+        room: Option<&str>,
+    ) -> Result<Vec<AccountRow>> {
+        let mut sql = Sql::new(ACCOUNT_SELECT);
+        sql.push(" WHERE a.community = ").bind_text(community);
+        sql.push(" AND a.building = ").bind_text(building);
+        if let Some(unit) = unit {
+            sql.push(" AND a.unit = ").bind_text(unit);
+        }
+        if let Some(room) = room {
+            sql.push(" AND a.room = ").bind_text(room);
+        }
+        sql.push(" LIMIT 200");
+        Ok(sql.query_as().fetch_all(&self.pool).await?)
+    }
+
+    /// Whether a community of this exact name is in the register.
+    pub async fn community_exists(&self, community: &str) -> Result<bool> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM accounts WHERE community = $1 LIMIT 1")
+                .bind(community.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(found.is_some())
+    }
+
+    /// Staff of a station (repairers first), for assigning tickets.
+    pub async fn station_staff(&self, station_id: i64) -> Result<Vec<StaffRow>> {
+        let mut rows: Vec<StaffRow> = sqlx::query_as(
+            "SELECT p.id, p.name, p.phone, p.position, (SELECT name FROM branches WHERE id = p.branch_id) AS branch_name, \
+             (SELECT code FROM stations WHERE id = p.station_id) AS station_code FROM staff p WHERE p.station_id = $1",
+        )
+        .bind(station_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.sort_by(|a, b| {
+            (a.position != "repairer", &a.name).cmp(&(b.position != "repairer", &b.name))
+        });
+        Ok(rows)
+    }
+
+    /// Puts a staff member of the ticket's station on the ticket (replacing
+    /// whoever was on it).
+    pub async fn assign_ticket(
+        &self,
+        ticket: &TicketRow,
+        staff_id: i64,
+        by: &str,
+        at: Timestamp,
+    ) -> Result<()> {
+        let staff_station: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT station_id FROM staff WHERE id = $1")
+                .bind(staff_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        match staff_station {
+            None => return Err(StoreError::not_found("staff", staff_id.to_string())),
+            Some(s) if s != ticket.station_id || s.is_none() => {
+                return Err(domain::DomainError::invalid(
+                    "staff_id",
+                    "not a member of the ticket's station",
+                )
+                .into());
+            }
+            Some(_) => {}
+        }
+        sqlx::query(
+            "INSERT INTO ticket_assignments (ticket_id, staff_id, assigned_by, assigned_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (ticket_id) DO UPDATE SET staff_id = excluded.staff_id, assigned_by = excluded.assigned_by, \
+             assigned_at = excluded.assigned_at",
+        )
+        .bind(ticket.id)
+        .bind(staff_id)
+        .bind(by.to_string())
+        .bind(at.millis())
+        .execute(&self.writer)
+        .await?;
+        self.publish_unchanged(ticket);
+        Ok(())
+    }
+
+    /// Current assignments of the given tickets, by ticket id.
+    pub async fn assignments(&self, ticket_ids: &[i64]) -> Result<HashMap<i64, Assignment>> {
+        if ticket_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let mut sql = Sql::new(
+            "SELECT a.ticket_id, a.staff_id, (SELECT name FROM staff WHERE id = a.staff_id) AS staff_name, \
+             (SELECT phone FROM staff WHERE id = a.staff_id) AS staff_phone, a.assigned_by, a.assigned_at \
+             FROM ticket_assignments a WHERE a.ticket_id IN (",
+        );
+        for (i, id) in ticket_ids.iter().enumerate() {
+            sql.push(if i == 0 { "" } else { ", " }).bind_int(*id);
+        }
+        sql.push(")");
+        let mut map = HashMap::new();
+        for r in sql.query().fetch_all(&self.pool).await? {
+            map.insert(
+                r.try_get("ticket_id")?,
+                Assignment {
+                    staff_id: r.try_get("staff_id")?,
+                    staff_name: r
+                        .try_get::<Option<String>, _>("staff_name")?
+                        .unwrap_or_default(),
+                    staff_phone: r
+                        .try_get::<Option<String>, _>("staff_phone")?
+                        .unwrap_or_default(),
+                    assigned_by: r.try_get("assigned_by")?,
+                    assigned_at: r.try_get("assigned_at")?,
+                },
+            );
+        }
+        Ok(map)
+    }
+
+    /// Adds a free note to a ticket (its state does not change).
+    pub async fn add_note(
+        &self,
+        ticket: &TicketRow,
+        actor: &str,
+        text: &str,
+        at: Timestamp,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO ticket_notes (ticket_id, at, actor, text) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(ticket.id)
+        .bind(at.millis())
+        .bind(actor.to_string())
+        .bind(text.to_string())
+        .execute(&self.writer)
+        .await?;
+        self.publish_unchanged(ticket);
+        Ok(())
+    }
+
+    /// Notes of a ticket, oldest first.
+    pub async fn ticket_notes(&self, ticket_id: i64) -> Result<Vec<NoteRow>> {
+        let mut rows: Vec<NoteRow> =
+            sqlx::query_as("SELECT id, at, actor, text FROM ticket_notes WHERE ticket_id = $1")
+                .bind(ticket_id)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.sort_by_key(|n| n.id);
+        Ok(rows)
+    }
+
+    /// Tells live pages a ticket changed without a state change (note, assignment).
+    fn publish_unchanged(&self, ticket: &TicketRow) {
+        self.feed.publish(crate::Change::Ticket {
+            number: ticket.number.clone(),
+            status: ticket.status.clone(),
+            station_id: ticket.station_id,
+        });
+    }
+}
+
+fn push_filters(sql: &mut Sql, f: &QueueFilter) {
+    if !f.statuses.is_empty() {
+        sql.push(" AND t.status IN (");
+        for (i, s) in f.statuses.iter().enumerate() {
+            sql.push(if i == 0 { "" } else { ", " }).bind_text(s.code());
+        }
+        sql.push(")");
+    }
+    if let Some(kind) = &f.kind {
+        sql.push(" AND t.kind = ").bind_text(kind.clone());
+    }
+    if let Some(priority) = &f.priority {
+        sql.push(" AND t.priority = ").bind_text(priority.clone());
+    }
+    if let Some(station) = f.station_id {
+        sql.push(" AND t.station_id = ").bind_int(station);
+    }
+    if let Some(scope) = f.station_scope {
+        sql.push(" AND t.station_id = ").bind_int(scope);
+        sql.push(" AND t.status <> ")
+            .bind_text(Status::Registered.code());
+    }
+    if let Some(late) = f.late {
+        // The status list first, so the status index narrows the scan to open tickets.
+        sql.push(
+            " AND t.status IN ('dispatched', 'accepted', 'contacted', 'on_site', 'resolved', 'scheduled')",
+        );
+        sql.push(" AND ((t.status = 'dispatched' AND t.updated_at <= ")
+            .bind_int(late.accept.millis());
+        sql.push(") OR (t.status IN ('accepted', 'contacted', 'on_site') AND (SELECT MAX(e.at) FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind IN ");
+        sql.push(DISPATCH_EVENTS)
+            .push(") <= ")
+            .bind_int(late.result.millis());
+        sql.push(") OR (t.status = 'resolved' AND t.updated_at <= ")
+            .bind_int(late.callback.millis());
+        sql.push(") OR (t.status = 'scheduled' AND t.appointment_at <= ")
+            .bind_int(late.appointment.millis());
+        sql.push("))");
+    }
+    if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        push_search(sql, q);
+    }
+}
+
+/// The free search box: a ticket number, a phone or account number, or
+/// words. The same rules as the ticket list of the API (tickets.rs).
+fn push_search(sql: &mut Sql, q: &str) {
+    let compact: String = q.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    let all_digits = !compact.is_empty() && compact.chars().all(|c| c.is_ascii_digit());
+    if all_digits && q.contains('-') && compact.len() >= 12 && q.len() <= 16 && !q.starts_with('0')
+    {
+        sql.push(" AND t.number = ").bind_text(q);
+    } else if all_digits && compact.len() >= 5 {
+        sql.push(" AND (t.caller_phone = ")
+            .bind_text(compact.clone());
+        sql.push(" OR t.account_no = ").bind_text(compact.clone());
+        if compact.len() >= 8 {
+            let (day, seq) = compact.split_at(8);
+            sql.push(" OR t.number = ")
+                .bind_text(format!("{day}-{seq}"));
+        }
+        sql.push(")");
+    } else {
+        let like = format!(
+            "%{}%",
+            q.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        sql.push(" AND (t.address LIKE ")
+            .bind_text(like.clone())
+            .push(" ESCAPE '\\'");
+        sql.push(" OR t.description LIKE ")
+            .bind_text(like.clone())
+            .push(" ESCAPE '\\'");
+        sql.push(" OR t.caller_name LIKE ")
+            .bind_text(like)
+            .push(" ESCAPE '\\')");
+    }
+}
