@@ -122,41 +122,47 @@ impl Db {
                  payment_state = excluded.payment_state, station_id = excluded.station_id, lat = excluded.lat, \
                  lon = excluded.lon, updated_at = excluded.updated_at",
             );
-            sql.query().execute(&mut *tx).await?;
+            sql.push(" RETURNING id, account_no");
+            let ids: Vec<(i64, String)> = sql.query_as().fetch_all(&mut *tx).await?;
+            let id_of: HashMap<&str, i64> = ids.iter().map(|(id, no)| (no.as_str(), *id)).collect();
 
-            // Phones: replace this batch's phones with the file's.
-            let mut del = Sql::new(
-                "DELETE FROM account_phones WHERE account_id IN (SELECT id FROM accounts WHERE account_no IN (",
-            );
-            for (i, r) in batch.iter().enumerate() {
-                del.push(if i == 0 { "" } else { ", " })
-                    .bind_text(r.account_no.clone());
-            }
-            del.push("))");
-            del.query().execute(&mut *tx).await?;
-            let pairs: Vec<(&String, &String)> = batch
+            // Phones: the file's replace the stored ones. Only accounts that
+            // existed can have stored phones; addressing rows by id keeps
+            // PostgreSQL on its indexes while the tables grow inside this
+            // one transaction.
+            let replaced: Vec<i64> = batch
                 .iter()
-                .flat_map(|r| {
+                .filter(|r| existing.contains(&r.account_no))
+                .filter_map(|r| id_of.get(r.account_no.as_str()).copied())
+                .collect();
+            if !replaced.is_empty() {
+                let mut del = Sql::new("DELETE FROM account_phones WHERE account_id IN (");
+                for (i, id) in replaced.iter().enumerate() {
+                    del.push(if i == 0 { "" } else { ", " }).bind_int(*id);
+                }
+                del.push(")");
+                del.query().execute(&mut *tx).await?;
+            }
+            let pairs: Vec<(&String, i64)> = batch
+                .iter()
+                .filter_map(|r| id_of.get(r.account_no.as_str()).map(|id| (r, *id)))
+                .flat_map(|(r, id)| {
                     r.phones
                         .iter()
                         .collect::<HashSet<_>>()
                         .into_iter()
-                        .map(move |p| (p, &r.account_no))
+                        .map(move |p| (p, id))
                 })
                 .collect();
             for chunk in pairs.chunks(BATCH) {
-                let mut ins = Sql::new("WITH v (phone, account_no) AS (VALUES ");
-                for (i, (phone, account_no)) in chunk.iter().enumerate() {
+                let mut ins = Sql::new("INSERT INTO account_phones (phone, account_id) VALUES ");
+                for (i, (phone, id)) in chunk.iter().enumerate() {
                     ins.push(if i == 0 { "(" } else { ", (" });
                     ins.bind_text((*phone).clone())
                         .push(", ")
-                        .bind_text((*account_no).clone())
+                        .bind_int(*id)
                         .push(")");
                 }
-                ins.push(
-                    ") INSERT INTO account_phones (phone, account_id) \
-                     SELECT v.phone, a.id FROM v JOIN accounts a ON a.account_no = v.account_no",
-                );
                 ins.query().execute(&mut *tx).await?;
             }
         }
