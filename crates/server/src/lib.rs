@@ -1,5 +1,6 @@
 //! HTTP glue of heatdesk: thin handlers from HTTP to store commands.
 
+pub mod addresses;
 pub mod api;
 pub mod auth;
 pub mod config;

@@ -17,6 +17,8 @@ pub struct AppState {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
+    /// Address → station resolution, rebuilt when registers change.
+    pub addresses: Arc<crate::addresses::Addresses>,
 }
 
 impl AppState {
@@ -25,6 +27,7 @@ impl AppState {
             db,
             clock,
             settings: Arc::new(settings),
+            addresses: Default::default(),
         }
     }
 
@@ -54,12 +57,19 @@ pub async fn launch(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    if let Err(e) = state.addresses.reload(&state.db).await {
+        return Err(std::io::Error::other(format!(
+            "building the address index: {e}"
+        )));
+    }
+    let follower = tokio::spawn(state.addresses.clone().follow(state.db.clone()));
     let app = router(state.clone());
     let sweeper = tokio::spawn(sweep_sessions(state));
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
     sweeper.abort();
+    follower.abort();
     result
 }
 

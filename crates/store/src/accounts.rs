@@ -48,7 +48,7 @@ pub struct AccountRow {
     pub lon: Option<f64>,
 }
 
-const SELECT: &str = "SELECT a.id, a.account_no, a.holder, a.phone, a.district, a.street, a.community, \
+pub(crate) const SELECT: &str = "SELECT a.id, a.account_no, a.holder, a.phone, a.district, a.street, a.community, \
     a.building, a.unit, a.room, a.area_m2, a.payment_state, (SELECT code FROM stations WHERE id = a.station_id) AS station_code, \
     (SELECT name FROM stations WHERE id = a.station_id) AS station_name, a.lat, a.lon FROM accounts a";
 
@@ -231,5 +231,35 @@ impl Db {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
             .fetch_one(&self.pool)
             .await?)
+    }
+}
+
+impl Db {
+    /// Every account as the address index reads it (170,000 rows in about a second).
+    pub async fn register_entries(&self) -> Result<Vec<address::RegisterEntry>> {
+        let rows = sqlx::query(
+            "SELECT account_no, district, street, community, building, unit, room, \
+             (SELECT code FROM stations WHERE id = a.station_id) AS station_code, lat, lon FROM accounts a",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(address::RegisterEntry {
+                    account_no: r.try_get("account_no")?,
+                    district: r.try_get("district")?,
+                    street: r.try_get("street")?,
+                    community: r.try_get("community")?,
+                    building: r.try_get("building")?,
+                    unit: r.try_get("unit")?,
+                    room: r.try_get("room")?,
+                    station_code: r
+                        .try_get::<Option<String>, _>("station_code")?
+                        .unwrap_or_default(),
+                    lat: r.try_get("lat")?,
+                    lon: r.try_get("lon")?,
+                })
+            })
+            .collect()
     }
 }

@@ -8,21 +8,10 @@ use std::collections::HashMap;
 use domain::{Status, Timestamp};
 use sqlx::Row;
 
-use crate::accounts::AccountRow;
+use crate::accounts::{AccountRow, SELECT as ACCOUNTS};
 use crate::org::StaffRow;
-use crate::tickets::TicketRow;
+use crate::tickets::{SELECT as TICKETS, TicketRow, push_search};
 use crate::{Db, Result, Sql, StoreError};
-
-const TICKET_SELECT: &str = "SELECT t.id, t.number, t.kind, t.category, t.priority, t.difficulty, t.channel, \
-    t.status, t.caller_name, t.caller_phone, t.address, t.description, t.account_no, t.station_id, \
-    (SELECT code FROM stations WHERE id = t.station_id) AS station_code, \
-    (SELECT name FROM stations WHERE id = t.station_id) AS station_name, t.lat, t.lon, t.merged_into, t.appointment_at, \
-    t.created_by, t.created_at, t.updated_at, t.version \
-    FROM tickets t";
-
-const ACCOUNT_SELECT: &str = "SELECT a.id, a.account_no, a.holder, a.phone, a.district, a.street, a.community, \
-    a.building, a.unit, a.room, a.area_m2, a.payment_state, (SELECT code FROM stations WHERE id = a.station_id) AS station_code, \
-    (SELECT name FROM stations WHERE id = a.station_id) AS station_name, a.lat, a.lon FROM accounts a";
 
 /// Events that (re)start the clocks of the station: the moment of dispatch.
 const DISPATCH_EVENTS: &str = "('dispatched', 'redirected', 'reopened', 'callback_unsatisfied')";
@@ -92,7 +81,7 @@ pub struct Assignment {
 impl Db {
     /// One page of a queue.
     pub async fn queue(&self, f: &QueueFilter) -> Result<Vec<TicketRow>> {
-        let mut sql = Sql::new(TICKET_SELECT);
+        let mut sql = Sql::new(TICKETS);
         sql.push(" WHERE 1 = 1");
         push_filters(&mut sql, f);
         if let Some(after) = f.after_id {
@@ -181,7 +170,7 @@ impl Db {
         account_nos: &[String],
         limit: usize,
     ) -> Result<Vec<TicketRow>> {
-        let mut sql = Sql::new(TICKET_SELECT);
+        let mut sql = Sql::new(TICKETS);
         sql.push(" WHERE t.caller_phone = ").bind_text(phone);
         if !account_nos.is_empty() {
             sql.push(" OR t.account_no IN (");
@@ -207,7 +196,7 @@ impl Db {
         unit: Option<&str>,
         room: Option<&str>,
     ) -> Result<Vec<AccountRow>> {
-        let mut sql = Sql::new(ACCOUNT_SELECT);
+        let mut sql = Sql::new(ACCOUNTS);
         sql.push(" WHERE a.community = ").bind_text(community);
         sql.push(" AND a.building = ").bind_text(building);
         if let Some(unit) = unit {
@@ -402,42 +391,5 @@ fn push_filters(sql: &mut Sql, f: &QueueFilter) {
     }
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         push_search(sql, q);
-    }
-}
-
-/// The free search box: a ticket number, a phone or account number, or
-/// words. The same rules as the ticket list of the API (tickets.rs).
-fn push_search(sql: &mut Sql, q: &str) {
-    let compact: String = q.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
-    let all_digits = !compact.is_empty() && compact.chars().all(|c| c.is_ascii_digit());
-    if all_digits && q.contains('-') && compact.len() >= 12 && q.len() <= 16 && !q.starts_with('0')
-    {
-        sql.push(" AND t.number = ").bind_text(q);
-    } else if all_digits && compact.len() >= 5 {
-        sql.push(" AND (t.caller_phone = ")
-            .bind_text(compact.clone());
-        sql.push(" OR t.account_no = ").bind_text(compact.clone());
-        if compact.len() >= 8 {
-            let (day, seq) = compact.split_at(8);
-            sql.push(" OR t.number = ")
-                .bind_text(format!("{day}-{seq}"));
-        }
-        sql.push(")");
-    } else {
-        let like = format!(
-            "%{}%",
-            q.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
-        sql.push(" AND (t.address LIKE ")
-            .bind_text(like.clone())
-            .push(" ESCAPE '\\'");
-        sql.push(" OR t.description LIKE ")
-            .bind_text(like.clone())
-            .push(" ESCAPE '\\'");
-        sql.push(" OR t.caller_name LIKE ")
-            .bind_text(like)
-            .push(" ESCAPE '\\')");
     }
 }

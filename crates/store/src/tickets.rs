@@ -86,7 +86,7 @@ pub struct TicketFilter {
     pub limit: i64,
 }
 
-const SELECT: &str = "SELECT t.id, t.number, t.kind, t.category, t.priority, t.difficulty, t.channel, \
+pub(crate) const SELECT: &str = "SELECT t.id, t.number, t.kind, t.category, t.priority, t.difficulty, t.channel, \
     t.status, t.caller_name, t.caller_phone, t.address, t.description, t.account_no, t.station_id, \
     (SELECT code FROM stations WHERE id = t.station_id) AS station_code, \
     (SELECT name FROM stations WHERE id = t.station_id) AS station_name, t.lat, t.lon, t.merged_into, t.appointment_at, \
@@ -431,7 +431,7 @@ async fn insert_event(
 }
 
 /// The free search box: a ticket number, a phone or account number, or words.
-fn push_search(sql: &mut Sql, q: &str) {
+pub(crate) fn push_search(sql: &mut Sql, q: &str) {
     let compact: String = q.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
     let all_digits = !compact.is_empty() && compact.chars().all(|c| c.is_ascii_digit());
     if all_digits && q.contains('-') && compact.len() >= 12 && q.len() <= 16 && !q.starts_with('0')

@@ -16,7 +16,7 @@ use crate::AppState;
     paths(
         super::tickets::create_ticket, super::tickets::list_tickets, super::tickets::get_ticket,
         super::tickets::act_on_ticket, super::registers::list_accounts, super::registers::list_stations,
-        super::registers::list_categories, super::session::login, super::session::logout, super::session::me,
+        super::registers::list_categories, super::registers::resolve, super::session::login, super::session::logout, super::session::me,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&Security),

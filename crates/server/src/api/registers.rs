@@ -18,6 +18,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/accounts", get(list_accounts))
         .route("/api/v1/stations", get(list_stations))
         .route("/api/v1/categories", get(list_categories))
+        .route("/api/v1/resolve", axum::routing::post(resolve))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -195,4 +196,39 @@ pub async fn list_categories(
             })
             .collect(),
     )
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ResolveRequest {
+    /// What the caller said, e.g. `我家在幸福小区三栋二单元五零一`.
+    #[serde(default)]
+    pub text: String,
+    /// A point, when known (map click, GPS): WGS84.
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+}
+
+/// Address text (and an optional point) → building, account and responsible station.
+#[utoipa::path(post, path = "/api/v1/resolve", tag = "registers", request_body = ResolveRequest,
+    responses((status = 200, description = "`{station, building, account_no, confidence, method, candidates}`; \
+        `method` is exact | fuzzy | gis | none", body = Object),
+        (status = 422, body = crate::error::Problem)))]
+pub async fn resolve(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    super::ApiJson(body): super::ApiJson<ResolveRequest>,
+) -> Result<Json<address::Resolution>, AppError> {
+    user.require(Permission::LookUpAccounts)?;
+    let point = match (body.lat, body.lon) {
+        (None, None) => None,
+        (Some(lat), Some(lon)) => Some((lat, lon)),
+        (Some(_), None) => return Err(DomainError::required("lon").into()),
+        (None, Some(_)) => return Err(DomainError::required("lat").into()),
+    };
+    let resolution = state
+        .addresses
+        .current()
+        .resolve(&body.text, point)
+        .map_err(DomainError::from)?;
+    Ok(Json(resolution))
 }

@@ -199,7 +199,9 @@ pub async fn create_ticket(
     ))
 }
 
-/// The station named in the request, else the account's.
+/// The station named in the request, else the account's, else the one the
+/// address (and point) resolve to with confidence. An unsure resolution
+/// leaves the ticket without a station for the operator to choose.
 async fn responsible_station(
     state: &AppState,
     ticket: &NewTicket,
@@ -218,7 +220,16 @@ async fn responsible_station(
             return Ok(state.db.station_by_code(&code).await?);
         }
     }
-    Ok(None)
+    let resolution = state
+        .addresses
+        .current()
+        .resolve(&ticket.address, ticket.point)
+        .map_err(DomainError::from)?;
+    let confident = resolution.is_confident();
+    match resolution.station.filter(|_| confident) {
+        Some(hit) => Ok(state.db.station_by_code(&hit.code).await?),
+        None => Ok(None),
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/tickets/{number}", tag = "tickets",

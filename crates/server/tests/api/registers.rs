@@ -7,7 +7,80 @@ crate::on_both!(
     callers_are_found_by_any_form_of_their_phone,
     stations_and_categories_are_listed,
     imports_upsert_and_refuse_bad_files_whole,
+    addresses_resolve_to_the_responsible_station,
 );
+
+async fn addresses_resolve_to_the_responsible_station(app: TestApp) {
+    let (code, r) = app
+        .post(
+            "operator",
+            "/api/v1/resolve",
+            &json!({"text": "我家在幸福小区三栋二单元五零一，暖气不热"}),
+        )
+        .await;
+    assert_eq!(code, 200, "{r}");
+    assert_eq!(
+        (r["method"].as_str(), r["account_no"].as_str()),
+        (Some("exact"), Some("A0001")),
+        "{r}"
+    );
+    assert_eq!(r["station"]["code"], "S01");
+    assert!(r["confidence"].as_f64().unwrap() >= 0.8);
+    // Nothing in the register, but a point inside S02's service area.
+    let (_, r) = app
+        .post(
+            "operator",
+            "/api/v1/resolve",
+            &json!({"text": "不知道地址", "lat": 45.705, "lon": 126.615}),
+        )
+        .await;
+    assert_eq!(
+        (r["method"].as_str(), r["station"]["code"].as_str()),
+        (Some("gis"), Some("S02")),
+        "{r}"
+    );
+    let (_, r) = app
+        .post("operator", "/api/v1/resolve", &json!({"text": ""}))
+        .await;
+    assert_eq!(r["method"], "none");
+    let (code, p) = app
+        .post(
+            "operator",
+            "/api/v1/resolve",
+            &json!({"text": "x", "lat": 91.0, "lon": 126.0}),
+        )
+        .await;
+    assert_eq!((code, p["field"].as_str()), (422, Some("lat")));
+    let (code, p) = app
+        .post(
+            "operator",
+            "/api/v1/resolve",
+            &json!({"text": "幸".repeat(1001)}),
+        )
+        .await;
+    assert_eq!(
+        (code, p["field"].as_str(), p["code"].as_str()),
+        (422, Some("text"), Some("too_long"))
+    );
+    assert_eq!(
+        app.post("viewer", "/api/v1/resolve", &json!({"text": "幸福小区"}))
+            .await
+            .0,
+        403
+    );
+
+    // Registration without account or station takes the confidently resolved station.
+    let mut call = crate::helpers::repair_call();
+    call.as_object_mut().unwrap().remove("account_no");
+    call["address"] = json!("阳光家园七号楼2门501室");
+    let (code, t) = app.post("operator", "/api/v1/tickets", &call).await;
+    assert_eq!(code, 201, "{t}");
+    assert_eq!(t["station"]["code"], "S02");
+    // An address the register does not know leaves the station to the operator.
+    call["address"] = json!("火星路1号");
+    let (_, t) = app.post("operator", "/api/v1/tickets", &call).await;
+    assert!(t["station"].is_null(), "{t}");
+}
 
 async fn callers_are_found_by_any_form_of_their_phone(app: TestApp) {
     for phone in ["13800000001", "138-0000-0001", "%2B86%20138%200000%200001"] {
