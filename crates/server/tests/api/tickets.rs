@@ -224,10 +224,12 @@ async fn register_and_dispatch_in_one_step(app: TestApp) {
         .map(|e| e["kind"].as_str().unwrap())
         .collect();
     assert_eq!(kinds, ["registered", "dispatched"]);
-    // Without a station there is nothing to dispatch to.
+    // Without a station (no account, an address the register does not know)
+    // there is nothing to dispatch to.
     let mut call = repair_call();
     call["dispatch"] = json!(true);
     call["account_no"] = json!(null);
+    call["address"] = json!("火星路1号");
     let (code, problem) = app.post("operator", "/api/v1/tickets", &call).await;
     assert_eq!(
         (code, problem["field"].as_str()),
