@@ -202,7 +202,7 @@ pub async fn create_ticket(
 /// The station named in the request, else the account's, else the one the
 /// address (and point) resolve to with confidence. An unsure resolution
 /// leaves the ticket without a station for the operator to choose.
-async fn responsible_station(
+pub(crate) async fn responsible_station(
     state: &AppState,
     ticket: &NewTicket,
 ) -> Result<Option<StationRow>, AppError> {

@@ -18,7 +18,6 @@ use domain::{
 };
 use serde::Deserialize;
 use store::accounts::AccountRow;
-use store::org::StationRow;
 
 use super::{Chrome, Ctx, PageError, render, show_time};
 use crate::api::registers::account_address;
@@ -649,7 +648,7 @@ async fn try_register(state: &AppState, ctx: &Ctx, f: &IntakeForm) -> Result<Reg
     } else {
         None
     };
-    let station = responsible_station(state, &ticket)
+    let station = crate::api::tickets::responsible_station(state, &ticket)
         .await
         .map_err(|e| match e {
             AppError::Domain(d) => field_error(form_field(d.field().unwrap_or("")), &d),
@@ -693,30 +692,6 @@ async fn try_register(state: &AppState, ctx: &Ctx, f: &IntakeForm) -> Result<Reg
         number: row.number,
         message,
     })
-}
-
-/// The station chosen on the form, else the account's.
-async fn responsible_station(
-    state: &AppState,
-    ticket: &NewTicket,
-) -> Result<Option<StationRow>, AppError> {
-    if let Some(code) = &ticket.station_code {
-        let station = state.db.station_by_code(code).await?;
-        return Ok(Some(station.ok_or_else(|| {
-            DomainError::unknown("station_code", code.clone())
-        })?));
-    }
-    if let Some(account_no) = &ticket.account_no {
-        let account = state
-            .db
-            .account(account_no)
-            .await?
-            .ok_or_else(|| DomainError::unknown("account_no", account_no.clone()))?;
-        if let Some(code) = account.station_code {
-            return Ok(state.db.station_by_code(&code).await?);
-        }
-    }
-    Ok(None)
 }
 
 #[cfg(test)]
