@@ -10,7 +10,7 @@ use sqlx::Row;
 
 use crate::accounts::{AccountRow, SELECT as ACCOUNTS};
 use crate::org::StaffRow;
-use crate::tickets::{SELECT as TICKETS, TicketRow, push_search};
+use crate::tickets::{SELECT as TICKETS, TicketRow, push_common_filters, push_search};
 use crate::{Db, Result, Sql, StoreError};
 
 /// Events that (re)start the clocks of the station: the moment of dispatch.
@@ -351,27 +351,14 @@ impl Db {
 }
 
 fn push_filters(sql: &mut Sql, f: &QueueFilter) {
-    if !f.statuses.is_empty() {
-        sql.push(" AND t.status IN (");
-        for (i, s) in f.statuses.iter().enumerate() {
-            sql.push(if i == 0 { "" } else { ", " }).bind_text(s.code());
-        }
-        sql.push(")");
-    }
-    if let Some(kind) = &f.kind {
-        sql.push(" AND t.kind = ").bind_text(kind.clone());
-    }
-    if let Some(priority) = &f.priority {
-        sql.push(" AND t.priority = ").bind_text(priority.clone());
-    }
-    if let Some(station) = f.station_id {
-        sql.push(" AND t.station_id = ").bind_int(station);
-    }
-    if let Some(scope) = f.station_scope {
-        sql.push(" AND t.station_id = ").bind_int(scope);
-        sql.push(" AND t.status <> ")
-            .bind_text(Status::Registered.code());
-    }
+    push_common_filters(
+        sql,
+        &f.statuses,
+        f.kind.as_deref(),
+        f.priority.as_deref(),
+        f.station_id,
+        f.station_scope,
+    );
     if let Some(late) = f.late {
         // The status list first, so the status index narrows the scan to open tickets.
         sql.push(

@@ -350,27 +350,14 @@ impl Db {
     pub async fn list_tickets(&self, f: &TicketFilter) -> Result<Vec<TicketRow>> {
         let mut sql = Sql::new(SELECT);
         sql.push(" WHERE 1 = 1");
-        if !f.statuses.is_empty() {
-            sql.push(" AND t.status IN (");
-            for (i, s) in f.statuses.iter().enumerate() {
-                sql.push(if i == 0 { "" } else { ", " }).bind_text(s.code());
-            }
-            sql.push(")");
-        }
-        if let Some(kind) = &f.kind {
-            sql.push(" AND t.kind = ").bind_text(kind.clone());
-        }
-        if let Some(priority) = &f.priority {
-            sql.push(" AND t.priority = ").bind_text(priority.clone());
-        }
-        if let Some(station) = f.station_id {
-            sql.push(" AND t.station_id = ").bind_int(station);
-        }
-        if let Some(scope) = f.station_scope {
-            sql.push(" AND t.station_id = ").bind_int(scope);
-            sql.push(" AND t.status <> ")
-                .bind_text(Status::Registered.code());
-        }
+        push_common_filters(
+            &mut sql,
+            &f.statuses,
+            f.kind.as_deref(),
+            f.priority.as_deref(),
+            f.station_id,
+            f.station_scope,
+        );
         if let Some(from) = f.from {
             sql.push(" AND t.created_at >= ").bind_int(from.millis());
         }
@@ -428,6 +415,38 @@ async fn insert_event(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// The filters the API's ticket list and the console's queues share.
+pub(crate) fn push_common_filters(
+    sql: &mut Sql,
+    statuses: &[Status],
+    kind: Option<&str>,
+    priority: Option<&str>,
+    station_id: Option<i64>,
+    station_scope: Option<i64>,
+) {
+    if !statuses.is_empty() {
+        sql.push(" AND t.status IN (");
+        for (i, s) in statuses.iter().enumerate() {
+            sql.push(if i == 0 { "" } else { ", " }).bind_text(s.code());
+        }
+        sql.push(")");
+    }
+    if let Some(kind) = kind {
+        sql.push(" AND t.kind = ").bind_text(kind);
+    }
+    if let Some(priority) = priority {
+        sql.push(" AND t.priority = ").bind_text(priority);
+    }
+    if let Some(station) = station_id {
+        sql.push(" AND t.station_id = ").bind_int(station);
+    }
+    if let Some(scope) = station_scope {
+        sql.push(" AND t.station_id = ").bind_int(scope);
+        sql.push(" AND t.status <> ")
+            .bind_text(Status::Registered.code());
+    }
 }
 
 /// The free search box: a ticket number, a phone or account number, or words.
