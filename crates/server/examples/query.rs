@@ -51,6 +51,17 @@ async fn main() -> anyhow::Result<()> {
             t.elapsed().as_secs_f64()
         );
     }
+    if bench.db.count_accounts().await? < 170_000 {
+        let t = Instant::now();
+        bench
+            .db
+            .import_accounts(&accounts(&bench, 170_000), SystemClock.now())
+            .await?;
+        println!(
+            "imported 170000 accounts in {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
+    }
     let total = bench.db.count_tickets().await?;
     let client = reqwest::Client::new();
     let get = |path: String| {
@@ -143,6 +154,51 @@ async fn main() -> anyhow::Result<()> {
     }
     let (p50, p99, _) = common::percentiles(&mut samples);
     println!("| one ticket with events | 1 | {p50:.2} | {p99:.2} |");
+
+    // Console pages (HTML), server-side time as seen by the client.
+    let html = |path: String| {
+        let (client, base, token) = (client.clone(), bench.base.clone(), bench.token.clone());
+        async move {
+            let t = Instant::now();
+            let r = client
+                .get(format!("{base}{path}"))
+                .bearer_auth(token)
+                .send()
+                .await?;
+            let status = r.status();
+            let body = r.text().await?;
+            anyhow::ensure!(status == 200, "{path}: {status}");
+            Ok::<_, anyhow::Error>((t.elapsed().as_secs_f64() * 1000.0, body.len()))
+        }
+    };
+    let pages: Vec<(&str, String)> = vec![
+        ("intake page", "/".into()),
+        (
+            "caller lookup (170k accounts)",
+            "/console/lookup?phone=13000000042".into(),
+        ),
+        ("queue: in progress", "/queues?queue=in_progress".into()),
+        ("queue: late", "/queues?queue=late".into()),
+        ("queue: callback", "/queues?queue=callback".into()),
+        (
+            "queue: station S07",
+            "/queues?queue=in_progress&station=S07".into(),
+        ),
+        ("ticket page", format!("/tickets/{}", numbers[0])),
+    ];
+    println!("| console page | bytes | p50 ms | p99 ms |");
+    println!("|---|---|---|---|");
+    for (name, path) in &pages {
+        let mut samples = Vec::new();
+        let mut bytes = 0;
+        for _ in 0..runs {
+            let (ms, len) = html(path.clone()).await?;
+            bytes = len;
+            samples.push(ms);
+        }
+        let (p50, p99, _) = common::percentiles(&mut samples);
+        println!("| {name} | {bytes} | {p50:.2} | {p99:.2} |");
+    }
     bench.finish().await;
     Ok(())
 }
@@ -224,4 +280,30 @@ async fn seed(bench: &common::Bench, from: i64, to: i64) -> anyhow::Result<()> {
         i = end;
     }
     Ok(())
+}
+
+/// A register of `n` accounts over the 20 stations, phones 130000000NN….
+fn accounts(bench: &common::Bench, n: usize) -> Vec<store::accounts::AccountRecord> {
+    let codes: Vec<String> = (1..=bench.station_ids.len())
+        .map(|i| format!("S{i:02}"))
+        .collect();
+    (0..n)
+        .map(|i| store::accounts::AccountRecord {
+            row: i + 2,
+            account_no: format!("HB{i:07}"),
+            holder: "用户".into(),
+            phones: vec![format!("130{:08}", i)],
+            district: "南岗区".into(),
+            street: "光华街".into(),
+            community: COMMUNITIES[i % COMMUNITIES.len()].into(),
+            building: format!("{}", i / 600 % 30 + 1),
+            unit: format!("{}", i / 100 % 6 + 1),
+            room: format!("{}", 101 + i % 100),
+            area_m2: 80.0,
+            payment_state: domain::PaymentState::Paid,
+            station_code: codes[i % codes.len()].clone(),
+            lat: None,
+            lon: None,
+        })
+        .collect()
 }
