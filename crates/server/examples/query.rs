@@ -64,20 +64,9 @@ async fn main() -> anyhow::Result<()> {
     }
     let total = bench.db.count_tickets().await?;
     let client = reqwest::Client::new();
-    let get = |path: String| {
-        let (client, base, token) = (client.clone(), bench.base.clone(), bench.token.clone());
-        async move {
-            let t = Instant::now();
-            let r = client
-                .get(format!("{base}{path}"))
-                .bearer_auth(token)
-                .send()
-                .await?;
-            let status = r.status();
-            let body: serde_json::Value = r.json().await?;
-            anyhow::ensure!(status == 200, "{path}: {status} {body}");
-            Ok::<_, anyhow::Error>((t.elapsed().as_secs_f64() * 1000.0, body))
-        }
+    let get = |path: String| async {
+        let (ms, text) = timed_get(&client, &bench, path).await?;
+        Ok::<_, anyhow::Error>((ms, serde_json::from_str::<serde_json::Value>(&text)?))
     };
     // A number and a phone that exist, from the newest page.
     let (_, newest) = get("/api/v1/tickets?limit=1".into()).await?;
@@ -156,20 +145,9 @@ async fn main() -> anyhow::Result<()> {
     println!("| one ticket with events | 1 | {p50:.2} | {p99:.2} |");
 
     // Console pages (HTML), server-side time as seen by the client.
-    let html = |path: String| {
-        let (client, base, token) = (client.clone(), bench.base.clone(), bench.token.clone());
-        async move {
-            let t = Instant::now();
-            let r = client
-                .get(format!("{base}{path}"))
-                .bearer_auth(token)
-                .send()
-                .await?;
-            let status = r.status();
-            let body = r.text().await?;
-            anyhow::ensure!(status == 200, "{path}: {status}");
-            Ok::<_, anyhow::Error>((t.elapsed().as_secs_f64() * 1000.0, body.len()))
-        }
+    let html = |path: String| async {
+        let (ms, text) = timed_get(&client, &bench, path).await?;
+        Ok::<_, anyhow::Error>((ms, text.len()))
     };
     let pages: Vec<(&str, String)> = vec![
         ("intake page", "/".into()),
@@ -306,4 +284,22 @@ fn accounts(bench: &common::Bench, n: usize) -> Vec<store::accounts::AccountReco
             lon: None,
         })
         .collect()
+}
+
+/// GETs `path` with the bench token: milliseconds to the full body, and the body.
+async fn timed_get(
+    client: &reqwest::Client,
+    bench: &common::Bench,
+    path: String,
+) -> anyhow::Result<(f64, String)> {
+    let t = Instant::now();
+    let r = client
+        .get(format!("{}{path}", bench.base))
+        .bearer_auth(&bench.token)
+        .send()
+        .await?;
+    let status = r.status();
+    let body = r.text().await?;
+    anyhow::ensure!(status == 200, "{path}: {status} {body}");
+    Ok((t.elapsed().as_secs_f64() * 1000.0, body))
 }
