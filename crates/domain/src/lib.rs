@@ -1,11 +1,14 @@
 //! The rules of heatdesk, free of I/O: tickets and their state machine, the
-//! category catalogue, roles and permissions, phone numbers and time.
+//! category catalogue, roles and permissions, phone numbers, time, and the
+//! deadline policy.
 
 pub mod category;
 pub mod error;
+pub mod notify;
 pub mod org;
 pub mod phone;
 pub mod role;
+pub mod sla;
 pub mod ticket;
 pub mod time;
 

@@ -55,13 +55,29 @@ named_enum!(
     }
 );
 
+/// Whose staff a position means for a ticket: its station's, its
+/// station's branch's, or the company's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Station,
+    Branch,
+    Company,
+}
+
 impl Position {
     /// Company-wide positions are not scoped to a station or branch.
     pub fn is_company_wide(self) -> bool {
-        matches!(
-            self,
-            Position::Chairman | Position::GeneralManager | Position::DeputyGeneralManager
-        )
+        self.scope() == Scope::Company
+    }
+
+    pub fn scope(self) -> Scope {
+        match self {
+            Position::Chairman | Position::GeneralManager | Position::DeputyGeneralManager => {
+                Scope::Company
+            }
+            Position::BranchManager => Scope::Branch,
+            _ => Scope::Station,
+        }
     }
 }
 

@@ -112,6 +112,9 @@ code_enum!(
         Cancelled = "cancelled",
         Reopened = "reopened",
         Merged = "merged",
+        // Fired by a clock (see `sla`), not by a command; the state does not change.
+        Warned = "warned",
+        Escalated = "escalated",
     }
 );
 

@@ -519,6 +519,7 @@ impl City {
             position,
             branch: branch.map(|b| BRANCHES[b].name.to_string()),
             station_code: station.map(|s| self.stations[s].code.clone()),
+            email: None,
         });
         self.staff.len() - 1
     }

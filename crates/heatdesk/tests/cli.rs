@@ -115,7 +115,12 @@ const STATIONS: &str = r#"{"type": "FeatureCollection", "features": [
   "geometry": {"type": "Polygon", "coordinates": [[[126.60, 45.70], [126.61, 45.70], [126.61, 45.71], [126.60, 45.71], [126.60, 45.70]]]}}]}"#;
 
 fn administer(db: Database) {
-    let dir = std::env::temp_dir().join(format!("heatdesk_cli_files_{}", std::process::id()));
+    // One directory per database: the SQLite and PostgreSQL runs go in parallel.
+    let backend = if db.url.starts_with("sqlite") { "sqlite" } else { "pg" };
+    let dir = std::env::temp_dir().join(format!(
+        "heatdesk_cli_files_{}_{backend}",
+        std::process::id()
+    ));
     std::fs::create_dir_all(&dir).expect("dir");
     let stations = dir.join("stations.geojson");
     std::fs::write(&stations, STATIONS).expect("write");
@@ -333,4 +338,37 @@ fn demo_city_on_postgres() {
             "PostgreSQL required"
         ),
     }
+}
+
+/// An invalid deadline policy stops start-up, naming the key.
+#[test]
+fn invalid_policy_stops_serve() {
+    let db = sqlite("policy");
+    let path = std::env::temp_dir().join(format!("heatdesk_policy_{}.toml", std::process::id()));
+    for (toml, key) in [
+        (
+            "[[sla]]\nkind = \"repair\"\naccept = \"-10m\"\n",
+            "sla[0].accept",
+        ),
+        (
+            "[escalation]\nlevels = [ { after = \"0s\", notify = [\"janitor\"] } ]\n",
+            "escalation.levels[0].notify",
+        ),
+    ] {
+        std::fs::write(&path, toml).expect("write config");
+        let out = run(
+            &db,
+            &[
+                "--config",
+                path.to_str().expect("path"),
+                "serve",
+                "--bind",
+                "127.0.0.1:0",
+            ],
+            None,
+        );
+        assert!(!out.status.success(), "{}", text(&out));
+        assert!(text(&out).contains(key), "{key}: {}", text(&out));
+    }
+    let _ = std::fs::remove_file(&path);
 }

@@ -13,7 +13,7 @@ use crate::table::{Fields, Table};
 const REQUIRED: &[&str] = &["name", "phone", "position"];
 /// Company-wide people (general manager, chairman) belong to no branch or station,
 /// so a company-level list may leave these columns out.
-const OPTIONAL: &[&str] = &["branch", "station_code"];
+const OPTIONAL: &[&str] = &["branch", "station_code", "email"];
 
 pub(crate) fn parse(
     table: &Table,
@@ -34,6 +34,7 @@ pub(crate) fn parse(
         let position = position(&mut f);
         let branch = f.optional("branch");
         let station_code = f.optional("station_code");
+        let email = email(&mut f);
         // Without a phone or position the failure is already recorded in `f`.
         let record = match (phone, position) {
             (Some(phone), Some(position)) => Some(StaffRecord {
@@ -43,6 +44,7 @@ pub(crate) fn parse(
                 position,
                 branch: (!branch.is_empty()).then_some(branch),
                 station_code: (!station_code.is_empty()).then_some(station_code),
+                email,
             }),
             _ => None,
         };
@@ -77,6 +79,22 @@ fn phone(
     }
 }
 
+/// Optional; when given it must look like an address (the SMTP server judges the rest).
+fn email(f: &mut Fields) -> Option<String> {
+    let text = f.optional("email");
+    if text.is_empty() {
+        return None;
+    }
+    let plausible = text.split_once('@').is_some_and(|(user, host)| {
+        !user.is_empty() && host.contains('.') && !text.chars().any(char::is_whitespace)
+    });
+    if !plausible {
+        f.fail("email", format!("{text:?} is not an e-mail address"));
+        return None;
+    }
+    Some(text)
+}
+
 fn position(f: &mut Fields) -> Option<Position> {
     let text = f.raw("position");
     let parsed = if text.is_empty() {
@@ -95,6 +113,19 @@ mod tests {
 
     fn at(errors: &[RowError]) -> Vec<(usize, &str)> {
         errors.iter().map(|e| (e.row, e.column.as_str())).collect()
+    }
+
+    #[test]
+    fn email_column_is_optional_and_checked() {
+        let text = "name,phone,position,email\n\
+                    李总,13800000001,总经理,li@example.com\n\
+                    王总,13800000002,董事长,\n\
+                    赵工,13800000003,repairer,not an address\n";
+        let errors = read_staff("staff.csv", text.as_bytes(), "0451").unwrap_err();
+        assert_eq!(at(&errors), vec![(4, "email")]);
+        let ok = "name,phone,position,email\n李总,13800000001,总经理,li@example.com\n";
+        let records = read_staff("staff.csv", ok.as_bytes(), "0451").unwrap();
+        assert_eq!(records[0].email.as_deref(), Some("li@example.com"));
     }
 
     #[test]

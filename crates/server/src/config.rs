@@ -4,6 +4,8 @@
 use std::str::FromStr;
 
 use chrono_tz::Tz;
+use domain::Position;
+use domain::sla::{Deadlines, EscalationLevel, NotifyRule, Policy, SlaRule};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -26,6 +28,135 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Ticket categories; empty means the built-in heating catalogue.
     pub categories: Vec<domain::Category>,
+    /// Deadlines per kind and priority, first match wins; empty means
+    /// DESIGN.md's defaults.
+    pub sla: Vec<SlaConfig>,
+    pub escalation: EscalationConfig,
+    pub notify: NotifyConfig,
+    pub workers: WorkersConfig,
+}
+
+/// One `[[sla]]` table. Durations like `30s`, `10m`, `1h`; a step left out
+/// is not timed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SlaConfig {
+    pub kind: Option<String>,
+    pub priority: Option<String>,
+    pub accept: Option<String>,
+    pub contact: Option<String>,
+    pub on_site: Option<String>,
+    pub result: Option<String>,
+    pub callback: Option<String>,
+    /// Fraction of each deadline at which to warn (default 0.8).
+    pub warn_at: Option<f64>,
+}
+
+/// `[escalation]`: `levels = [{ after = "0s", notify = ["general_manager"] }, …]`,
+/// `after` counted from the missed deadline; empty means DESIGN.md's ladder.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EscalationConfig {
+    pub levels: Vec<LevelConfig>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LevelConfig {
+    pub after: String,
+    pub notify: Vec<String>,
+}
+
+/// `[notify]`: who hears of what (`[[notify.rule]]`, empty means the
+/// defaults), and how messages travel (`[notify.sms]`, `[notify.smtp]`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotifyConfig {
+    pub rule: Vec<RuleConfig>,
+    pub sms: SmsConfig,
+    pub smtp: Option<SmtpConfig>,
+    /// Delivery attempts before a message is given up as failed.
+    pub max_attempts: i64,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        NotifyConfig {
+            rule: Vec::new(),
+            sms: SmsConfig::default(),
+            smtp: None,
+            max_attempts: 10,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleConfig {
+    /// A ticket event (`dispatched`, `redirected`, …) or `warned` / `escalated`.
+    pub event: String,
+    pub positions: Vec<String>,
+    /// `sms` (default) or `email`.
+    #[serde(default)]
+    pub channel: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmsConfig {
+    /// `log` (write messages to the log; the default, for the demo) or
+    /// `webhook` (HTTP POST JSON to `url`).
+    pub driver: String,
+    pub url: Option<String>,
+    /// How long to wait for the gateway before trying again later.
+    pub timeout: String,
+}
+
+impl Default for SmsConfig {
+    fn default() -> Self {
+        SmsConfig {
+            driver: "log".into(),
+            url: None,
+            timeout: "10s".into(),
+        }
+    }
+}
+
+/// `[notify.smtp]`: a mail relay spoken to in plain SMTP (a local relay
+/// handles TLS to the outside world).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    #[serde(default = "default_smtp_port")]
+    pub port: u16,
+    pub from: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+fn default_smtp_port() -> u16 {
+    25
+}
+
+/// `[workers]`: the clock scheduler and the notifier in every instance.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkersConfig {
+    /// Run them in this process (turn off only for a web-only instance).
+    pub enabled: bool,
+    /// How often to look for due clocks and messages: the longest a due
+    /// clock waits to fire.
+    pub interval: String,
+}
+
+impl Default for WorkersConfig {
+    fn default() -> Self {
+        WorkersConfig {
+            enabled: true,
+            interval: "1s".into(),
+        }
+    }
 }
 
 impl Default for Config {
@@ -40,6 +171,10 @@ impl Default for Config {
             login_window_minutes: 15,
             secure_cookies: false,
             categories: Vec::new(),
+            sla: Vec::new(),
+            escalation: EscalationConfig::default(),
+            notify: NotifyConfig::default(),
+            workers: WorkersConfig::default(),
         }
     }
 }
@@ -67,12 +202,143 @@ impl Config {
         } else {
             domain::CategoryCatalogue::new(self.categories.clone()).map_err(|e| e.to_string())?
         };
+        let policy = self.policy()?;
+        let sms = match self.notify.sms.driver.as_str() {
+            "log" => SmsDriver::Log,
+            "webhook" => {
+                let url = self.notify.sms.url.clone().unwrap_or_default();
+                // Plain HTTP to an adapter on the utility's network; it speaks
+                // TLS (if any) to the SMS provider.
+                if !url.starts_with("http://") {
+                    return Err(format!(
+                        "notify.sms.url: the webhook driver needs an http:// URL of the gateway adapter, got {url:?}"
+                    ));
+                }
+                SmsDriver::Webhook {
+                    url,
+                    timeout_ms: duration("notify.sms.timeout", &self.notify.sms.timeout)?,
+                }
+            }
+            other => {
+                return Err(format!(
+                    "notify.sms.driver: {other:?} is not a driver (log or webhook)"
+                ));
+            }
+        };
+        if let Some(i) = policy
+            .notify
+            .iter()
+            .position(|r| r.channel == domain::sla::Channel::Email)
+            && self.notify.smtp.is_none()
+        {
+            return Err(format!(
+                "notify.smtp: notify.rule[{i}] sends e-mail, so [notify.smtp] must say which relay to use"
+            ));
+        }
+        if self.notify.max_attempts < 1 {
+            return Err("notify.max_attempts: must be at least 1".into());
+        }
+        let interval_ms = duration("workers.interval", &self.workers.interval)?;
+        if interval_ms < 10 {
+            return Err("workers.interval: must be at least 10ms".into());
+        }
         Ok(Settings {
             tz,
             catalogue,
+            policy,
+            sms,
+            worker_interval_ms: interval_ms,
             config: self.clone(),
         })
     }
+
+    /// The deadline and notification policy, checked; errors name the key.
+    fn policy(&self) -> Result<Policy, String> {
+        let defaults = Policy::default();
+        let sla = if self.sla.is_empty() {
+            defaults.sla
+        } else {
+            let mut rules = Vec::new();
+            for (i, r) in self.sla.iter().enumerate() {
+                let key = |k: &str| format!("sla[{i}].{k}");
+                let step = |k: &str, v: &Option<String>| -> Result<Option<i64>, String> {
+                    v.as_deref().map(|v| duration(&key(k), v)).transpose()
+                };
+                rules.push(SlaRule {
+                    kind: r
+                        .kind
+                        .as_deref()
+                        .map(domain::Kind::parse)
+                        .transpose()
+                        .map_err(|e| format!("{}: {e}", key("kind")))?,
+                    priority: r
+                        .priority
+                        .as_deref()
+                        .map(domain::Priority::parse)
+                        .transpose()
+                        .map_err(|e| format!("{}: {e}", key("priority")))?,
+                    deadlines: Deadlines {
+                        accept: step("accept", &r.accept)?,
+                        contact: step("contact", &r.contact)?,
+                        on_site: step("on_site", &r.on_site)?,
+                        result: step("result", &r.result)?,
+                        callback: step("callback", &r.callback)?,
+                    },
+                    warn_at: r.warn_at.unwrap_or(0.8),
+                });
+            }
+            rules
+        };
+        let escalation = if self.escalation.levels.is_empty() {
+            defaults.escalation
+        } else {
+            let mut levels = Vec::new();
+            for (i, level) in self.escalation.levels.iter().enumerate() {
+                levels.push(EscalationLevel {
+                    after_ms: duration(&format!("escalation.levels[{i}].after"), &level.after)?,
+                    notify: positions(&format!("escalation.levels[{i}].notify"), &level.notify)?,
+                });
+            }
+            levels
+        };
+        let notify = if self.notify.rule.is_empty() {
+            defaults.notify
+        } else {
+            let mut rules = Vec::new();
+            for (i, r) in self.notify.rule.iter().enumerate() {
+                let key = |k: &str| format!("notify.rule[{i}].{k}");
+                rules.push(NotifyRule {
+                    event: domain::EventKind::parse(&r.event)
+                        .map_err(|e| format!("{}: {e}", key("event")))?,
+                    positions: positions(&key("positions"), &r.positions)?,
+                    channel: domain::sla::Channel::parse(r.channel.as_deref().unwrap_or("sms"))
+                        .map_err(|e| format!("{}: {e}", key("channel")))?,
+                });
+            }
+            rules
+        };
+        Policy::new(sla, escalation, notify).map_err(|e| e.to_string())
+    }
+}
+
+fn duration(key: &str, text: &str) -> Result<i64, String> {
+    domain::sla::parse_duration(key, text).map_err(|e| e.to_string())
+}
+
+fn positions(key: &str, names: &[String]) -> Result<Vec<Position>, String> {
+    names
+        .iter()
+        .map(|n| Position::parse(n).map_err(|e| format!("{key}: {e}")))
+        .collect()
+}
+
+/// Where SMS go.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SmsDriver {
+    /// Written to the log (the demo, or before a gateway is set up).
+    Log,
+    /// POSTed as JSON to an SMS gateway adapter.
+    Webhook { url: String, timeout_ms: i64 },
 }
 
 /// Configuration after validation, in the types the server uses.
@@ -80,5 +346,132 @@ impl Config {
 pub struct Settings {
     pub tz: Tz,
     pub catalogue: domain::CategoryCatalogue,
+    pub policy: Policy,
+    pub sms: SmsDriver,
+    pub worker_interval_ms: i64,
     pub config: Config,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The issue's example, parsed as a utility would write it.
+    const EXAMPLE: &str = r#"
+[[sla]]
+kind = "repair"
+priority = "emergency"
+accept = "10m"
+contact = "1h"
+on_site = "30m"
+result = "6h"
+callback = "24h"
+warn_at = 0.8
+
+[escalation]
+levels = [ { after = "0s", notify = ["general_manager"] },
+           { after = "1h", notify = ["chairman"] } ]
+
+[[notify.rule]]
+event = "dispatched"
+positions = ["repairer", "station_director", "production_deputy", "branch_manager", "general_manager"]
+channel = "sms"
+
+[notify.sms]
+driver = "webhook"
+url = "http://127.0.0.1:9000/sms"
+"#;
+
+    fn check(toml_text: &str) -> Result<Settings, String> {
+        let config: Config = toml::from_str(toml_text).map_err(|e| e.to_string())?;
+        config.validate()
+    }
+
+    #[test]
+    fn the_documented_example_is_valid() {
+        let s = check(EXAMPLE).unwrap();
+        assert_eq!(s.policy.sla.len(), 1);
+        assert_eq!(s.policy.sla[0].deadlines.on_site, Some(30 * 60_000));
+        assert_eq!(s.policy.escalation[1].after_ms, 3_600_000);
+        assert_eq!(s.policy.notify[0].positions.len(), 5);
+        assert_eq!(
+            s.sms,
+            SmsDriver::Webhook {
+                url: "http://127.0.0.1:9000/sms".into(),
+                timeout_ms: 10_000
+            }
+        );
+    }
+
+    #[test]
+    fn defaults_are_designs() {
+        let s = Config::default().validate().unwrap();
+        assert_eq!(s.policy, Policy::default());
+        assert_eq!(s.sms, SmsDriver::Log);
+    }
+
+    #[test]
+    fn invalid_policies_name_the_key() {
+        let cases = [
+            (
+                r#"[[sla]]
+kind = "plumbing"
+accept = "10m""#,
+                "sla[0].kind",
+            ),
+            (
+                r#"[[sla]]
+accept = "-5m""#,
+                "sla[0].accept",
+            ),
+            (
+                r#"[[sla]]
+result = "soon""#,
+                "sla[0].result",
+            ),
+            (
+                r#"[[sla]]
+accept = "10m"
+warn_at = 1.5"#,
+                "sla[0].warn_at",
+            ),
+            (
+                r#"[escalation]
+levels = [ { after = "1h", notify = ["chairman"] }, { after = "0s", notify = ["general_manager"] } ]"#,
+                "escalation.levels[1].after",
+            ),
+            (
+                r#"[escalation]
+levels = [ { after = "0s", notify = ["janitor"] } ]"#,
+                "escalation.levels[0].notify",
+            ),
+            (
+                r#"[[notify.rule]]
+event = "exploded"
+positions = ["chairman"]"#,
+                "notify.rule[0].event",
+            ),
+            (
+                r#"[[notify.rule]]
+event = "dispatched"
+positions = ["repairer"]
+channel = "email""#,
+                "notify.smtp",
+            ),
+            (
+                r#"[notify.sms]
+driver = "carrier_pigeon""#,
+                "notify.sms.driver",
+            ),
+            (
+                r#"[notify.sms]
+driver = "webhook""#,
+                "notify.sms.url",
+            ),
+        ];
+        for (text, key) in cases {
+            let err = check(text).unwrap_err();
+            assert!(err.starts_with(key), "{key}: got {err}");
+        }
+    }
 }

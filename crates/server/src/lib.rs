@@ -8,8 +8,10 @@ pub mod console;
 pub mod error;
 pub mod i18n;
 pub mod import;
+pub mod notify;
 pub mod ops;
 pub mod startup;
+pub mod workers;
 
 pub use config::Config;
 pub use error::AppError;

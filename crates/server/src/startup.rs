@@ -23,6 +23,11 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: Db, clock: Arc<dyn Clock>, settings: Settings) -> Self {
+        // Commands apply the configured deadlines in their own transaction.
+        let db = db.with_rules(store::Rules {
+            policy: settings.policy.clone(),
+            tz: settings.tz,
+        });
         AppState {
             db,
             clock,
@@ -62,15 +67,32 @@ pub async fn launch(
             "building the address index: {e}"
         )));
     }
-    let follower = tokio::spawn(state.addresses.clone().follow(state.db.clone()));
+    // Background tasks end with the server, also when this future is dropped.
+    let mut tasks = BackgroundTasks(vec![tokio::spawn(
+        state.addresses.clone().follow(state.db.clone()),
+    )]);
+    if state.settings.config.workers.enabled {
+        tasks
+            .0
+            .extend(crate::workers::spawn(state.clone()).map_err(std::io::Error::other)?);
+    }
     let app = router(state.clone());
-    let sweeper = tokio::spawn(sweep_sessions(state));
+    tasks.0.push(tokio::spawn(sweep_sessions(state)));
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
-    sweeper.abort();
-    follower.abort();
+    drop(tasks);
     result
+}
+
+struct BackgroundTasks(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for BackgroundTasks {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
 }
 
 /// Removes expired sessions now and then; every instance may do it.

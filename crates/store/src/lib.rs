@@ -10,14 +10,17 @@
 
 pub mod accounts;
 pub mod bulk;
+pub mod clocks;
 pub mod error;
 pub mod feed;
 pub mod org;
+pub mod outbox;
 pub mod queues;
 pub mod tickets;
 pub mod users;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -47,6 +50,26 @@ pub struct Db {
     writer: AnyPool,
     backend: Backend,
     feed: ChangeFeed,
+    /// The deadline and notification policy commands apply in their transaction.
+    rules: Arc<Rules>,
+}
+
+/// What the store needs to know of the configuration to time tickets and
+/// word their messages.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    pub policy: domain::sla::Policy,
+    /// Times in messages are written in this zone.
+    pub tz: chrono_tz::Tz,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Rules {
+            policy: domain::sla::Policy::default(),
+            tz: chrono_tz::Asia::Shanghai,
+        }
+    }
 }
 
 impl Db {
@@ -79,6 +102,7 @@ impl Db {
                     writer,
                     backend,
                     feed: ChangeFeed::new(),
+                    rules: Arc::default(),
                 }
             }
             Backend::Postgres => {
@@ -93,6 +117,7 @@ impl Db {
                     feed: ChangeFeed::postgres(url, pool.clone()),
                     pool,
                     backend,
+                    rules: Arc::default(),
                 }
             }
         };
@@ -106,6 +131,16 @@ impl Db {
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.writer).await?,
         }
         Ok(())
+    }
+
+    /// This handle with `rules` (the configured policy) instead of the defaults.
+    pub fn with_rules(mut self, rules: Rules) -> Db {
+        self.rules = Arc::new(rules);
+        self
+    }
+
+    pub fn rules(&self) -> &Rules {
+        &self.rules
     }
 
     pub fn backend(&self) -> Backend {

@@ -40,6 +40,8 @@ pub struct StaffRecord {
     pub position: Position,
     pub branch: Option<String>,
     pub station_code: Option<String>,
+    /// For the e-mail channel of notifications.
+    pub email: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -184,8 +186,8 @@ impl Db {
                 .fetch_optional(&mut *tx)
                 .await?;
             sqlx::query(
-                "INSERT INTO staff (name, phone, position, branch_id, station_id, updated_at) VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT (phone) DO UPDATE SET name = $1, position = $3, branch_id = $4, station_id = $5, updated_at = $6",
+                "INSERT INTO staff (name, phone, position, branch_id, station_id, updated_at, email) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (phone) DO UPDATE SET name = $1, position = $3, branch_id = $4, station_id = $5, updated_at = $6, email = $7",
             )
             .bind(r.name.clone())
             .bind(r.phone.clone())
@@ -193,6 +195,7 @@ impl Db {
             .bind(branch_id)
             .bind(station.map(|(id, _)| id))
             .bind(now.millis())
+            .bind(r.email.clone())
             .execute(&mut *tx)
             .await?;
             if existed.is_some() {

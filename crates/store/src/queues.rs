@@ -13,22 +13,12 @@ use crate::org::StaffRow;
 use crate::tickets::{SELECT as TICKETS, TicketRow, push_common_filters, push_search};
 use crate::{Db, Result, Sql, StoreError};
 
-/// Events that (re)start the clocks of the station: the moment of dispatch.
-const DISPATCH_EVENTS: &str = "('dispatched', 'redirected', 'reopened', 'callback_unsatisfied')";
-
-/// Tickets whose clock is at its warning point or past it. The caller (who
-/// knows the deadline policy) gives the cut-off instants: a ticket qualifies
-/// when the moment its clock started is at or before the cut-off.
+/// Tickets by their running clocks at `now`: past the warning point but
+/// still in time, or past the deadline.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LateCutoffs {
-    /// `dispatched`, not yet accepted: dispatched at or before this.
-    pub accept: Timestamp,
-    /// `accepted`, `contacted`, `on_site`: dispatched at or before this.
-    pub result: Timestamp,
-    /// `resolved`, awaiting the callback: resolved at or before this.
-    pub callback: Timestamp,
-    /// `scheduled`: appointment at or before this.
-    pub appointment: Timestamp,
+pub struct ClockQueue {
+    pub now: Timestamp,
+    pub late: bool,
 }
 
 /// A work queue: filters, order and keyset page.
@@ -42,8 +32,8 @@ pub struct QueueFilter {
     pub station_scope: Option<i64>,
     /// A ticket number, a phone or account number, or words.
     pub q: Option<String>,
-    /// Only tickets at or past their warning point.
-    pub late: Option<LateCutoffs>,
+    /// Only tickets about to be late, or late (by their clocks).
+    pub clocks: Option<ClockQueue>,
     /// Oldest first (the order work is done in) instead of newest first.
     pub oldest_first: bool,
     /// Keyset cursor: the id of the last row of the previous page.
@@ -56,6 +46,7 @@ pub struct QueueFilter {
 pub struct QueueCounts {
     pub registered: i64,
     pub in_progress: i64,
+    pub warning: i64,
     pub late: i64,
     pub callback: i64,
     pub scheduled: i64,
@@ -102,15 +93,15 @@ impl Db {
     }
 
     /// Queue sizes, as a station-bound user (`scope`) or everyone sees them.
-    pub async fn queue_counts(&self, scope: Option<i64>, late: LateCutoffs) -> Result<QueueCounts> {
-        let count = |statuses: &[Status], late: Option<LateCutoffs>| {
+    pub async fn queue_counts(&self, scope: Option<i64>, now: Timestamp) -> Result<QueueCounts> {
+        let count = |statuses: &[Status], clocks: Option<ClockQueue>| {
             let mut sql = Sql::new("SELECT COUNT(*) FROM tickets t WHERE 1 = 1");
             push_filters(
                 &mut sql,
                 &QueueFilter {
                     statuses: statuses.to_vec(),
                     station_scope: scope,
-                    late,
+                    clocks,
                     ..Default::default()
                 },
             );
@@ -127,40 +118,23 @@ impl Db {
                 ],
                 None,
             ),
-            count(&[], Some(late)),
+            count(&[], Some(ClockQueue { now, late: false })),
+            count(&[], Some(ClockQueue { now, late: true })),
             count(&[Status::Resolved], None),
             count(&[Status::Scheduled], None),
         ];
-        let mut n = [0i64; 5];
+        let mut n = [0i64; 6];
         for (i, q) in queries.iter().enumerate() {
             n[i] = q.query().fetch_one(&self.pool).await?.try_get(0)?;
         }
         Ok(QueueCounts {
             registered: n[0],
             in_progress: n[1],
-            late: n[2],
-            callback: n[3],
-            scheduled: n[4],
+            warning: n[2],
+            late: n[3],
+            callback: n[4],
+            scheduled: n[5],
         })
-    }
-
-    /// When each ticket's station clock last started (dispatch, redirect,
-    /// reopen), by ticket id.
-    pub async fn dispatch_times(&self, ticket_ids: &[i64]) -> Result<HashMap<i64, i64>> {
-        if ticket_ids.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let mut sql = Sql::new("SELECT ticket_id, MAX(at) AS at FROM ticket_events WHERE kind IN ");
-        sql.push(DISPATCH_EVENTS).push(" AND ticket_id IN (");
-        for (i, id) in ticket_ids.iter().enumerate() {
-            sql.push(if i == 0 { "" } else { ", " }).bind_int(*id);
-        }
-        sql.push(") GROUP BY ticket_id");
-        let mut map = HashMap::new();
-        for row in sql.query().fetch_all(&self.pool).await? {
-            map.insert(row.try_get("ticket_id")?, row.try_get("at")?);
-        }
-        Ok(map)
     }
 
     /// The caller's tickets, by phone or by any of the accounts, newest first.
@@ -359,22 +333,8 @@ fn push_filters(sql: &mut Sql, f: &QueueFilter) {
         f.station_id,
         f.station_scope,
     );
-    if let Some(late) = f.late {
-        // The status list first, so the status index narrows the scan to open tickets.
-        sql.push(
-            " AND t.status IN ('dispatched', 'accepted', 'contacted', 'on_site', 'resolved', 'scheduled')",
-        );
-        sql.push(" AND ((t.status = 'dispatched' AND t.updated_at <= ")
-            .bind_int(late.accept.millis());
-        sql.push(") OR (t.status IN ('accepted', 'contacted', 'on_site') AND (SELECT MAX(e.at) FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind IN ");
-        sql.push(DISPATCH_EVENTS)
-            .push(") <= ")
-            .bind_int(late.result.millis());
-        sql.push(") OR (t.status = 'resolved' AND t.updated_at <= ")
-            .bind_int(late.callback.millis());
-        sql.push(") OR (t.status = 'scheduled' AND t.appointment_at <= ")
-            .bind_int(late.appointment.millis());
-        sql.push("))");
+    if let Some(c) = f.clocks {
+        crate::clocks::push_clock_filter(sql, c.now, c.late);
     }
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         push_search(sql, q);

@@ -7,7 +7,7 @@ use serde_json::json;
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::org::StationRow;
-use crate::{Db, Result, Sql, StoreError};
+use crate::{Db, Result, Sql, StoreError, clocks};
 
 /// A ticket as stored, with its station's code and name.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -199,6 +199,7 @@ impl Db {
                 data: json!({ "station_code": station.code }),
             };
             insert_event(&mut tx, row.id, at, &actor.name, &dispatched).await?;
+            clocks::after_event(&mut tx, &self.rules, &row, EventKind::Dispatched, 2, at).await?;
         }
         tx.commit().await?;
         self.publish_ticket(&row);
@@ -306,9 +307,19 @@ impl Db {
             data: transition.data,
         };
         insert_event(&mut tx, ticket.id, at, &actor.name, &event).await?;
+        clocks::after_event(&mut tx, &self.rules, &ticket, event.kind, event.seq, at).await?;
         tx.commit().await?;
         self.publish_ticket(&ticket);
         Ok(ticket)
+    }
+
+    pub async fn ticket_by_id(&self, id: i64) -> Result<Option<TicketRow>> {
+        Ok(
+            sqlx::query_as(AssertSqlSafe(format!("{SELECT} WHERE t.id = $1")))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     pub async fn ticket(&self, number: &str) -> Result<Option<TicketRow>> {
@@ -378,7 +389,7 @@ impl Db {
         Ok(sql.query_as().fetch_all(&self.pool).await?)
     }
 
-    fn publish_ticket(&self, ticket: &TicketRow) {
+    pub(crate) fn publish_ticket(&self, ticket: &TicketRow) {
         self.feed.publish(crate::Change::Ticket {
             number: ticket.number.clone(),
             status: ticket.status.clone(),
@@ -388,14 +399,14 @@ impl Db {
 }
 
 /// An event about to be appended to a ticket's timeline.
-struct NewEvent {
-    seq: i64,
-    kind: EventKind,
-    status_after: Status,
-    data: serde_json::Value,
+pub(crate) struct NewEvent {
+    pub seq: i64,
+    pub kind: EventKind,
+    pub status_after: Status,
+    pub data: serde_json::Value,
 }
 
-async fn insert_event(
+pub(crate) async fn insert_event(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     ticket_id: i64,
     at: Timestamp,

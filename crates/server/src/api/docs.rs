@@ -17,6 +17,7 @@ use crate::AppState;
         super::tickets::create_ticket, super::tickets::list_tickets, super::tickets::get_ticket,
         super::tickets::act_on_ticket, super::registers::list_accounts, super::registers::list_stations,
         super::registers::list_categories, super::registers::resolve, super::session::login, super::session::logout, super::session::me,
+        super::messages::list_messages,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&Security),

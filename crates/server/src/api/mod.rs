@@ -1,6 +1,7 @@
 //! JSON API v1 under `/api/v1`, described by OpenAPI at `/api/openapi.json`.
 
 pub mod docs;
+mod messages;
 pub mod registers;
 pub mod session;
 pub mod tickets;
@@ -18,6 +19,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(tickets::routes())
         .merge(registers::routes())
+        .merge(messages::routes())
         .merge(session::routes())
         .merge(docs::routes())
 }

@@ -103,13 +103,36 @@ pub struct TicketJson {
     /// The timeline, oldest first (on single-ticket responses).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<EventJson>>,
+    /// The deadlines of its steps, oldest first (on single-ticket responses).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clocks: Option<Vec<ClockJson>>,
+}
+
+/// One step's deadline: running, or how it ended.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClockJson {
+    /// accept, contact, on_site, result, callback
+    pub step: String,
+    /// running, met, late (done after the deadline), cancelled
+    pub state: String,
+    pub started_at: String,
+    pub warn_at: String,
+    pub due_at: String,
+    /// While an appointment pauses the clock.
+    pub paused_until: Option<String>,
+    /// How far up the escalation ladder it went (0: not escalated).
+    pub escalation_level: i64,
+    pub stopped_at: Option<String>,
+    /// For a step done late: by how many seconds.
+    pub late_seconds: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventJson {
     pub seq: i64,
     /// registered, dispatched, redirected, accepted, contacted, scheduled, arrived,
-    /// resolved, callback_satisfied, callback_unsatisfied, answered, cancelled, reopened, merged
+    /// resolved, callback_satisfied, callback_unsatisfied, answered, cancelled, reopened, merged;
+    /// from the clocks: warned {step, due_at}, escalated {level, step, due_at, late_ms, notify}
     pub kind: String,
     pub at: String,
     pub actor: String,
@@ -403,7 +426,26 @@ pub async fn ticket_filter(
 
 async fn with_events(state: &AppState, row: TicketRow) -> Result<TicketJson, AppError> {
     let events = state.db.ticket_events(row.id).await?;
-    Ok(ticket_json(state, row, Some(events)))
+    let clocks = state.db.ticket_clocks(row.id).await?;
+    let time = |ms: i64| Timestamp(ms).rfc3339(state.settings.tz);
+    let mut json = ticket_json(state, row, Some(events));
+    json.clocks = Some(
+        clocks
+            .into_iter()
+            .map(|c| ClockJson {
+                escalation_level: c.level(),
+                step: c.step,
+                state: c.state,
+                started_at: time(c.started_at),
+                warn_at: time(c.warn_at),
+                due_at: time(c.due_at),
+                paused_until: c.paused_until.map(time),
+                stopped_at: c.stopped_at.map(time),
+                late_seconds: c.late_ms.filter(|ms| *ms > 0).map(|ms| ms / 1000),
+            })
+            .collect(),
+    );
+    Ok(json)
 }
 
 pub fn ticket_json(state: &AppState, t: TicketRow, events: Option<Vec<EventRow>>) -> TicketJson {
@@ -414,6 +456,7 @@ pub fn ticket_json(state: &AppState, t: TicketRow, events: Option<Vec<EventRow>>
             (Some(code), Some(name)) => Some(StationRef { code, name }),
             _ => None,
         },
+        clocks: None,
         events: events.map(|events| {
             events
                 .into_iter()
@@ -423,8 +466,10 @@ pub fn ticket_json(state: &AppState, t: TicketRow, events: Option<Vec<EventRow>>
                         _ => serde_json::Map::new(),
                     };
                     // Times inside event details read like every other time.
-                    if let Some(ms) = data.get("appointment_at").and_then(|v| v.as_i64()) {
-                        data.insert("appointment_at".into(), time(ms).into());
+                    for key in ["appointment_at", "due_at"] {
+                        if let Some(ms) = data.get(key).and_then(|v| v.as_i64()) {
+                            data.insert(key.into(), time(ms).into());
+                        }
                     }
                     EventJson {
                         seq: e.seq,

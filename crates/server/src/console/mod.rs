@@ -8,9 +8,10 @@
 
 pub mod admin;
 pub mod assets;
-pub mod deadlines;
+pub mod clocks;
 pub mod events;
 pub mod intake;
+pub mod messages;
 pub mod queues;
 pub mod session;
 pub mod station;
@@ -40,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .merge(events::routes())
         .merge(station::routes())
         .merge(admin::routes())
+        .merge(messages::routes())
         .layer(axum::middleware::from_fn(same_origin))
         .merge(assets::routes())
 }
@@ -163,6 +165,9 @@ impl Chrome {
             item("/queues", "queues", "nav.queues");
             if u.role.needs_station() || u.role == Role::Admin {
                 item("/station", "station", "nav.station");
+            }
+            if u.role.has(Permission::SeeAllStations) {
+                item("/messages", "messages", "nav.messages");
             }
             if u.role.has(Permission::Administer) {
                 item("/admin/users", "admin", "nav.admin");

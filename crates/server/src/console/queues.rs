@@ -11,10 +11,9 @@ use axum::routing::get;
 use domain::{DomainError, Kind, Priority, Status, Timestamp};
 use rust_xlsxwriter::{Format, Workbook};
 use serde::Deserialize;
-use store::queues::{QueueCounts, QueueFilter};
+use store::queues::{ClockQueue, QueueCounts, QueueFilter};
 use store::tickets::TicketRow;
 
-use super::deadlines::{self, Level};
 use super::{Chrome, Ctx, PageError, encode, render, show_time};
 use crate::i18n::Lang;
 use crate::{AppError, AppState};
@@ -25,9 +24,10 @@ pub fn routes() -> Router<AppState> {
         .route("/queues/export.xlsx", get(export))
 }
 
-pub const QUEUES: [&str; 6] = [
+pub const QUEUES: [&str; 7] = [
     "registered",
     "in_progress",
+    "warning",
     "late",
     "callback",
     "scheduled",
@@ -115,7 +115,8 @@ pub async fn filter(
                 Status::OnSite,
             ]
         }
-        "late" => f.late = Some(deadlines::warning_cutoffs(now)),
+        "warning" => f.clocks = Some(ClockQueue { now, late: false }),
+        "late" => f.clocks = Some(ClockQueue { now, late: true }),
         "callback" => f.statuses = vec![Status::Resolved],
         "scheduled" => f.statuses = vec![Status::Scheduled],
         _ => {}
@@ -174,32 +175,18 @@ pub async fn rows(
     tickets: Vec<TicketRow>,
 ) -> Result<Vec<Row>, AppError> {
     let ids: Vec<i64> = tickets.iter().map(|t| t.id).collect();
-    let dispatched = state.db.dispatch_times(&ids).await?;
+    let clocks = state.db.running_clocks(&ids).await?;
     let now = state.now();
     let catalogue = &state.settings.catalogue;
     Ok(tickets
         .into_iter()
         .map(|t| {
-            let due = Status::parse(&t.status).ok().and_then(|s| {
-                deadlines::due(
-                    s,
-                    dispatched.get(&t.id).copied(),
-                    t.updated_at,
-                    t.appointment_at,
-                    now,
-                )
-            });
-            let (due_text, due_level) = match due {
-                Some(d) => (
-                    format!(
-                        "{} {}",
-                        l.code_name("clock", d.clock),
-                        show_time(state, d.due.millis())
-                    ),
-                    d.level.code().to_string(),
-                ),
-                None => (String::new(), Level::Ok.code().to_string()),
-            };
+            let (due_text, due_level) = super::clocks::badge(
+                state,
+                l,
+                clocks.get(&t.id).map_or(&[][..], Vec::as_slice),
+                now,
+            );
             Row {
                 status: l.status(&t.status),
                 kind: l.kind(&t.kind),
@@ -290,13 +277,14 @@ async fn queue_page(
     }
     let counts = state
         .db
-        .queue_counts(ctx.user.scope(), deadlines::warning_cutoffs(state.now()))
+        .queue_counts(ctx.user.scope(), state.now())
         .await
         .map_err(|e| ctx.err(e))?;
     let count = |c: &QueueCounts, id: &str| -> String {
         match id {
             "registered" => c.registered.to_string(),
             "in_progress" => c.in_progress.to_string(),
+            "warning" => c.warning.to_string(),
             "late" => c.late.to_string(),
             "callback" => c.callback.to_string(),
             "scheduled" => c.scheduled.to_string(),

@@ -16,7 +16,7 @@ use domain::{Action, DomainError, Role, Status, Timestamp};
 use serde::Deserialize;
 use store::tickets::TicketRow;
 
-use super::deadlines;
+use super::clocks::{self, ClockView};
 use super::{Chrome, Ctx, PageError, render, safe_back, show_time};
 use crate::i18n::Lang;
 use crate::{AppError, AppState};
@@ -144,6 +144,9 @@ pub struct TicketView {
     pub appointment: String,
     pub due: String,
     pub due_level: String,
+    /// Running clocks first (newest first), then the record of stopped ones.
+    pub clocks: Vec<ClockView>,
+    pub messages: Vec<super::messages::MessageView>,
     pub assignee: String,
     pub timeline: Vec<TimelineItem>,
     pub actions: Vec<ActionView>,
@@ -223,18 +226,30 @@ async fn view(
     let notes = state.db.ticket_notes(t.id).await?;
     let assignments = state.db.assignments(&[t.id]).await?;
     let status = Status::parse(&t.status)?;
-    let dispatched_at = events
-        .iter()
-        .filter(|e| {
-            matches!(
-                e.kind.as_str(),
-                "dispatched" | "redirected" | "reopened" | "callback_unsatisfied"
-            )
-        })
-        .map(|e| e.at)
-        .max();
     let now = state.now();
-    let due = deadlines::due(status, dispatched_at, t.updated_at, t.appointment_at, now);
+    let all_clocks = state.db.ticket_clocks(t.id).await?;
+    let running: Vec<_> = all_clocks
+        .iter()
+        .filter(|c| c.state == "running")
+        .cloned()
+        .collect();
+    let (due, due_level) = clocks::badge(state, l, &running, now);
+    let clock_views = all_clocks
+        .iter()
+        .rev()
+        .map(|c| clocks::view(state, l, c, now))
+        .collect();
+    let messages = state
+        .db
+        .messages(&store::outbox::MessageFilter {
+            ticket_id: Some(t.id),
+            limit: 200,
+            ..Default::default()
+        })
+        .await?
+        .into_iter()
+        .map(|m| super::messages::view(state, l, m))
+        .collect();
     let mut timeline: Vec<(i64, i64, TimelineItem)> = events
         .into_iter()
         .map(|e| {
@@ -305,16 +320,10 @@ async fn view(
             .appointment_at
             .map(|ms| show_time(state, ms))
             .unwrap_or_default(),
-        due: due
-            .map(|d| {
-                format!(
-                    "{} {}",
-                    l.code_name("clock", d.clock),
-                    show_time(state, d.due.millis())
-                )
-            })
-            .unwrap_or_default(),
-        due_level: due.map_or("ok", |d| d.level.code()).to_string(),
+        due,
+        due_level,
+        clocks: clock_views,
+        messages,
         assignee: assignments
             .get(&t.id)
             .map(|a| format!("{} {}", a.staff_name, a.staff_phone))

@@ -73,11 +73,9 @@ async fn every_page_renders_in_both_languages(app: TestApp) {
         ("/", "来电受理", "Call intake"),
         ("/queues", "待派单", "To dispatch"),
         ("/queues?queue=in_progress", "处理中", "In progress"),
-        (
-            "/queues?queue=late",
-            "已超时/即将超时",
-            "Late / nearly late",
-        ),
+        ("/queues?queue=late", "已超时", "Late"),
+        ("/queues?queue=warning", "即将超时", "Nearly late"),
+        ("/messages", "短信记录", "Messages"),
         ("/queues?queue=callback", "待回访", "Callback due"),
         (
             "/queues?queue=scheduled&sort=oldest",

@@ -28,6 +28,9 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: Db,
     pub clock: ManualClock,
+    /// The server's state: tests run its workers directly (`server::workers`).
+    pub state: AppState,
+    pub db_url: String,
     /// Bearer tokens by role; the station/repairer ones are bound to S01.
     pub tokens: std::collections::HashMap<&'static str, String>,
     _database: TestDatabase,
@@ -86,15 +89,15 @@ fn unique(prefix: &str) -> String {
 }
 
 /// `None` when PostgreSQL tests are not configured (and not required).
-async fn database(backend: Backend) -> Option<(Db, TestDatabase)> {
+async fn database(backend: Backend) -> Option<(Db, String, TestDatabase)> {
     match backend {
         Backend::Sqlite => {
             let path = std::env::temp_dir().join(format!("{}.db", unique("heatdesk_test")));
-            let db = Db::connect(&format!("sqlite://{}", path.display()))
-                .await
-                .expect("sqlite");
+            let url = format!("sqlite://{}", path.display());
+            let db = Db::connect(&url).await.expect("sqlite");
             Some((
                 db,
+                url,
                 TestDatabase {
                     sqlite_path: Some(path),
                     pg: None,
@@ -122,6 +125,7 @@ async fn database(backend: Backend) -> Option<(Db, TestDatabase)> {
             let db = Db::connect(&url).await.expect("connect to test database");
             Some((
                 db,
+                url,
                 TestDatabase {
                     sqlite_path: None,
                     pg: Some((admin_url, name)),
@@ -151,7 +155,12 @@ impl TestApp {
     /// A migrated database with two stations, a few accounts, and a token
     /// per role; the server listening on a free port with a manual clock.
     pub async fn spawn(backend: Backend) -> Option<TestApp> {
-        let (db, guard) = database(backend).await?;
+        TestApp::spawn_with(backend, test_config()).await
+    }
+
+    /// As [`TestApp::spawn`], with this configuration.
+    pub async fn spawn_with(backend: Backend, config: Config) -> Option<TestApp> {
+        let (db, db_url, guard) = database(backend).await?;
         db.migrate().await.expect("migrate");
         let clock = ManualClock::new(START);
         seed(&db).await;
@@ -171,24 +180,39 @@ impl TestApp {
                 .expect("token");
             tokens.insert(name, token);
         }
-        let settings = Config::default().validate().expect("config");
+        let settings = config.validate().expect("config");
         let state = AppState::new(db.clone(), Arc::new(clock.clone()), settings);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = format!("http://{}", listener.local_addr().expect("addr"));
-        let server = tokio::spawn(async move {
-            let _ = server::launch(listener, state, std::future::pending()).await;
-        });
+        let (addr, server) = serve(state.clone()).await;
         Some(TestApp {
             addr,
             client: reqwest::Client::builder().build().expect("client"),
-            db,
+            db: state.db.clone(),
             clock,
+            state,
+            db_url,
             tokens,
             _database: guard,
             _server: server,
         })
+    }
+
+    /// Another instance on the same database and the same clock: a second
+    /// process behind the load balancer, or this one after a restart.
+    pub async fn instance(&self, config: Config) -> Instance {
+        let db = Db::connect(&self.db_url).await.expect("connect");
+        let settings = config.validate().expect("config");
+        let state = AppState::new(db, Arc::new(self.clock.clone()), settings);
+        let (addr, server) = serve(state.clone()).await;
+        Instance {
+            state,
+            addr,
+            server,
+        }
+    }
+
+    /// Stops this server abruptly (as `kill -9` would), leaving the database.
+    pub fn stop(&self) {
+        self._server.abort();
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -234,6 +258,37 @@ impl TestApp {
     pub async fn act(&self, role: &str, number: &str, action: Value) -> (u16, Value) {
         self.post(role, &format!("/api/v1/tickets/{number}/actions"), &action)
             .await
+    }
+}
+
+/// Tests drive the scheduler and the notifier themselves, with the manual clock.
+pub fn test_config() -> Config {
+    let mut config = Config::default();
+    config.workers.enabled = false;
+    config
+}
+
+async fn serve(state: AppState) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = format!("http://{}", listener.local_addr().expect("addr"));
+    let server = tokio::spawn(async move {
+        let _ = server::launch(listener, state, std::future::pending()).await;
+    });
+    (addr, server)
+}
+
+/// A server instance beside a [`TestApp`]; it stops (as if killed) when dropped.
+pub struct Instance {
+    pub state: AppState,
+    pub addr: String,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        self.server.abort();
     }
 }
 

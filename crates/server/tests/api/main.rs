@@ -3,7 +3,9 @@
 mod helpers;
 
 mod auth;
+mod clocks;
 mod console;
+mod gateway;
 mod ops;
 mod registers;
 mod tickets;
