@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use domain::{Clock, Role, SystemClock};
+use domain::{Clock, Phone, Role, SystemClock};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use server::config::Settings;
@@ -88,6 +88,16 @@ enum UserCommand {
         /// Name shown in the console (default: the login name).
         #[arg(long)]
         display_name: Option<String>,
+        /// Phone of this person in the staff register: the messages sent to
+        /// them (escalations to a general manager, say) are shown as theirs.
+        #[arg(long)]
+        staff_phone: Option<String>,
+    },
+    /// Links an existing user to their staff register entry (by phone).
+    Link {
+        name: String,
+        #[arg(long)]
+        staff_phone: String,
     },
 }
 
@@ -214,9 +224,20 @@ async fn main() -> anyhow::Result<()> {
                     role,
                     station,
                     display_name,
+                    staff_phone,
                 },
         } => {
             let role = Role::parse(&role)?;
+            // Checked before anything is written: a wrong phone leaves no half-made user.
+            let staff_phone = match staff_phone {
+                Some(p) => {
+                    let phone =
+                        Phone::parse("staff_phone", &p, &settings.config.default_area_code)?;
+                    db.staff_id_by_phone(phone.as_str()).await?;
+                    Some(phone)
+                }
+                None => None,
+            };
             let password = read_or_generate_password()?;
             let hash = server::auth::hash_password(&password.0)?;
             let display = display_name.unwrap_or_else(|| name.clone());
@@ -229,6 +250,9 @@ async fn main() -> anyhow::Result<()> {
                 clock.now(),
             )
             .await?;
+            if let Some(phone) = staff_phone {
+                db.link_user_to_staff(&name, Some(phone.as_str())).await?;
+            }
             if password.1 {
                 println!(
                     "user {name} ({}) created; password: {}",
@@ -238,6 +262,17 @@ async fn main() -> anyhow::Result<()> {
             } else {
                 println!("user {name} ({}) created", role.code());
             }
+        }
+        Command::User {
+            command: UserCommand::Link { name, staff_phone },
+        } => {
+            let phone = Phone::parse(
+                "staff_phone",
+                &staff_phone,
+                &settings.config.default_area_code,
+            )?;
+            db.link_user_to_staff(&name, Some(phone.as_str())).await?;
+            println!("user {name} linked to staff {}", phone.as_str());
         }
         Command::Token {
             command:

@@ -116,7 +116,11 @@ const STATIONS: &str = r#"{"type": "FeatureCollection", "features": [
 
 fn administer(db: Database) {
     // One directory per database: the SQLite and PostgreSQL runs go in parallel.
-    let backend = if db.url.starts_with("sqlite") { "sqlite" } else { "pg" };
+    let backend = if db.url.starts_with("sqlite") {
+        "sqlite"
+    } else {
+        "pg"
+    };
     let dir = std::env::temp_dir().join(format!(
         "heatdesk_cli_files_{}_{backend}",
         std::process::id()
@@ -199,6 +203,53 @@ fn administer(db: Database) {
         "generated and printed: {}",
         text(&o)
     );
+    // A manager who is the general manager of the staff register.
+    let staff = dir.join("staff.csv");
+    std::fs::write(&staff, "name,phone,position\n李总,139 0000 0001,总经理\n").expect("write");
+    let o = run(&db, &["import", "staff", staff.to_str().unwrap()], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(
+        &db,
+        &[
+            "user",
+            "add",
+            "li",
+            "--role",
+            "manager",
+            "--staff-phone",
+            "13900000001",
+        ],
+        Some("a long password\n"),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(
+        &db,
+        &["user", "link", "wangli", "--staff-phone", "13900000009"],
+        None,
+    );
+    assert!(!o.status.success(), "no such staff member");
+    assert!(text(&o).contains("13900000009"), "{}", text(&o));
+    let o = run(
+        &db,
+        &[
+            "user",
+            "add",
+            "zhao",
+            "--role",
+            "manager",
+            "--staff-phone",
+            "13900000009",
+        ],
+        Some("a long password\n"),
+    );
+    assert!(!o.status.success(), "no such staff member");
+    let o = run(
+        &db,
+        &["user", "add", "zhao", "--role", "manager"],
+        Some("a long password\n"),
+    );
+    assert!(o.status.success(), "nothing was half-made: {}", text(&o));
+
     let o = run(
         &db,
         &["token", "create", "--name", "cti", "--role", "operator"],

@@ -25,6 +25,8 @@ pub struct CurrentUser {
     pub station_code: Option<String>,
     pub user_id: Option<i64>,
     pub locale: Option<String>,
+    /// The staff member this user is, when linked (see `user add --staff-phone`).
+    pub staff_id: Option<i64>,
 }
 
 impl CurrentUser {
@@ -191,6 +193,7 @@ impl FromRequestParts<AppState> for CurrentUser {
                 station_id: row.station_id,
                 station_code: row.station_code,
                 user_id: None,
+                staff_id: None,
                 locale: None,
             }
         } else {
@@ -207,6 +210,7 @@ impl FromRequestParts<AppState> for CurrentUser {
                 station_id: row.station_id,
                 station_code: row.station_code,
                 user_id: Some(row.id),
+                staff_id: row.staff_id,
                 locale: row.locale,
             }
         };

@@ -103,6 +103,69 @@ impl Db {
         Ok(())
     }
 
+    /// Gives every ticket without a running clock an `accept` clock whose
+    /// warning falls between `from` and `from + spread_ms` (spread by id):
+    /// a database of pending clocks for the scheduler benchmark.
+    pub async fn bulk_start_clocks(&self, from: Timestamp, spread_ms: i64) -> Result<u64> {
+        let done = sqlx::query(
+            "INSERT INTO ticket_clocks (ticket_id, step, state, started_at, warn_at, due_at, fired, next_fire_at) \
+             SELECT t.id, 'accept', 'running', $1, $1 + (t.id * 7919) % $2, $1 + (t.id * 7919) % $2 + 120000, 0, \
+             $1 + (t.id * 7919) % $2 FROM tickets t \
+             WHERE NOT EXISTS (SELECT 1 FROM ticket_clocks c WHERE c.ticket_id = t.id AND c.state = 'running')",
+        )
+        .bind(from.millis())
+        .bind(spread_ms.max(1))
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Moves the warning of `count` pending clocks (the lowest ids) to `at`.
+    pub async fn bulk_make_clocks_due(&self, count: i64, at: Timestamp) -> Result<Vec<i64>> {
+        let ids: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT id FROM ticket_clocks WHERE state = 'running' AND fired = 0 ORDER BY id LIMIT {}",
+            count.clamp(1, 100_000)
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        for chunk in ids.chunks(BATCH) {
+            let mut sql = Sql::new("UPDATE ticket_clocks SET warn_at = ");
+            sql.bind_int(at.millis()).push(", next_fire_at = ");
+            sql.bind_int(at.millis()).push(", due_at = ");
+            sql.bind_int(at.millis() + 120_000).push(" WHERE id IN (");
+            for (i, id) in chunk.iter().enumerate() {
+                sql.push(if i == 0 { "" } else { ", " }).bind_int(*id);
+            }
+            sql.push(")");
+            sql.query().execute(&self.writer).await?;
+        }
+        Ok(ids)
+    }
+
+    /// For each of these clocks, whether it has fired.
+    pub async fn count_fired(&self, clock_ids: &[i64]) -> Result<i64> {
+        let mut n = 0;
+        for chunk in clock_ids.chunks(BATCH) {
+            let mut sql =
+                Sql::new("SELECT COUNT(*) FROM ticket_clocks WHERE fired > 0 AND id IN (");
+            for (i, id) in chunk.iter().enumerate() {
+                sql.push(if i == 0 { "" } else { ", " }).bind_int(*id);
+            }
+            sql.push(")");
+            let c: i64 = sqlx::Row::try_get(&sql.query().fetch_one(&self.pool).await?, 0)?;
+            n += c;
+        }
+        Ok(n)
+    }
+
+    pub async fn count_pending_clocks(&self) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM ticket_clocks WHERE next_fire_at IS NOT NULL")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     /// Refreshes the planner's statistics after a bulk load.
     pub async fn analyze(&self) -> Result<()> {
         sqlx::query("ANALYZE").execute(&self.writer).await?;

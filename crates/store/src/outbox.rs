@@ -214,14 +214,19 @@ impl Db {
         Ok(rows)
     }
 
-    pub async fn message_sent(&self, id: i64, at: Timestamp) -> Result<()> {
-        sqlx::query(
-            "UPDATE outbox SET state = 'sent', sent_at = $1, next_attempt_at = NULL, last_error = NULL WHERE id = $2",
-        )
-        .bind(at.millis())
-        .bind(id)
-        .execute(&self.writer)
-        .await?;
+    /// Marks messages delivered, in one statement (one commit for a batch).
+    pub async fn messages_sent(&self, ids: &[i64], at: Timestamp) -> Result<()> {
+        for chunk in ids.chunks(500) {
+            let mut sql = Sql::new(
+                "UPDATE outbox SET state = 'sent', next_attempt_at = NULL, last_error = NULL, sent_at = ",
+            );
+            sql.bind_int(at.millis()).push(" WHERE id IN (");
+            for (i, id) in chunk.iter().enumerate() {
+                sql.push(if i == 0 { "" } else { ", " }).bind_int(*id);
+            }
+            sql.push(")");
+            sql.query().execute(&self.writer).await?;
+        }
         Ok(())
     }
 

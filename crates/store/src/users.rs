@@ -15,6 +15,9 @@ pub struct UserRow {
     pub password_hash: String,
     pub locale: Option<String>,
     pub disabled: i64,
+    /// The staff register entry of this person, if linked: the messages
+    /// sent to them are theirs to see.
+    pub staff_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -27,10 +30,41 @@ pub struct TokenRow {
 }
 
 const USER_SELECT: &str = "SELECT u.id, u.username, u.display_name, u.role, u.station_id, (SELECT code FROM stations WHERE id = u.station_id) AS station_code, \
-    u.password_hash, u.locale, u.disabled FROM users u";
+    u.password_hash, u.locale, u.disabled, u.staff_id FROM users u";
 
 impl Db {
     /// Creates a user; `station_code` is required for station-bound roles.
+    /// Links a user to the staff member with this phone (their position
+    /// decides which messages reach them); `None` unlinks.
+    pub async fn link_user_to_staff(
+        &self,
+        username: &str,
+        staff_phone: Option<&str>,
+    ) -> Result<()> {
+        let staff_id = match staff_phone {
+            Some(phone) => Some(self.staff_id_by_phone(phone).await?),
+            None => None,
+        };
+        let done = sqlx::query("UPDATE users SET staff_id = $1 WHERE username = $2")
+            .bind(staff_id)
+            .bind(username.to_string())
+            .execute(&self.writer)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::not_found("user", username));
+        }
+        Ok(())
+    }
+
+    /// The staff member with this (canonical) phone.
+    pub async fn staff_id_by_phone(&self, phone: &str) -> Result<i64> {
+        sqlx::query_scalar::<_, i64>("SELECT id FROM staff WHERE phone = $1")
+            .bind(phone.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::not_found("staff", phone))
+    }
+
     pub async fn create_user(
         &self,
         username: &str,

@@ -11,6 +11,8 @@ use store::Db;
 use store::org::StationRecord;
 
 pub struct Bench {
+    #[allow(dead_code)] // the clocks benchmark runs the workers with it
+    pub state: AppState,
     pub db: Db,
     pub base: String,
     pub token: String,
@@ -32,7 +34,13 @@ pub fn arg(name: &str, default: &str) -> String {
 /// `--database sqlite` (a temporary file) or `--database postgres` (a fresh
 /// database on `HEATDESK_TEST_PG_URL`, default local). `--keep NAME` keeps and
 /// reuses a named database between runs (for the 1 M-ticket benchmark).
+#[allow(dead_code)] // the clocks benchmark starts with its own configuration
 pub async fn start(backend: &str) -> anyhow::Result<Bench> {
+    start_with(backend, Config::default()).await
+}
+
+/// As [`start`], with this configuration for the server.
+pub async fn start_with(backend: &str, config: Config) -> anyhow::Result<Bench> {
     let keep = arg("--keep", "");
     let (url, cleanup, sqlite_file) = match backend {
         "sqlite" => {
@@ -91,14 +99,16 @@ pub async fn start(backend: &str) -> anyhow::Result<Bench> {
     let mut station_ids: Vec<i64> = db.station_ids().await?.into_values().collect();
     station_ids.sort();
 
-    let settings = Config::default().validate().map_err(anyhow::Error::msg)?;
+    let settings = config.validate().map_err(anyhow::Error::msg)?;
     let state = AppState::new(db.clone(), Arc::new(SystemClock), settings);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
+    let serving = state.clone();
     tokio::spawn(async move {
-        let _ = server::launch(listener, state, std::future::pending()).await;
+        let _ = server::launch(listener, serving, std::future::pending()).await;
     });
     Ok(Bench {
+        state,
         db,
         base,
         token,

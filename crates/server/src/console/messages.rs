@@ -65,6 +65,9 @@ struct LogQuery {
     state: String,
     event: String,
     before: String,
+    /// `1`: only the messages sent to me; `0`: everyone's. A manager linked
+    /// to the staff register starts with their own.
+    mine: String,
 }
 
 #[derive(Template)]
@@ -80,6 +83,9 @@ struct MessagesPage {
     events: Vec<(String, String)>,
     next_href: String,
     can_retry: bool,
+    /// The user is on the staff register: "mine" is offered.
+    linked: bool,
+    mine: bool,
 }
 
 async fn messages_page(
@@ -101,7 +107,14 @@ async fn messages_page(
         "" => None,
         text => Some(text.parse::<i64>().map_err(|_| bad("before", text))?),
     };
+    let mine = ctx.user.staff_id.is_some()
+        && match q.mine.as_str() {
+            "1" => true,
+            "0" => false,
+            _ => ctx.user.role == domain::Role::Manager,
+        };
     let filter = MessageFilter {
+        staff_id: ctx.user.staff_id.filter(|_| mine),
         state: (!q.state.is_empty()).then(|| q.state.clone()),
         event: (!q.event.is_empty()).then(|| q.event.clone()),
         before_id,
@@ -111,9 +124,10 @@ async fn messages_page(
     let rows = state.db.messages(&filter).await.map_err(|e| ctx.err(e))?;
     let next_href = match rows.last() {
         Some(last) if rows.len() as i64 == PAGE => format!(
-            "/messages?state={}&event={}&before={}",
+            "/messages?state={}&event={}&mine={}&before={}",
             encode(&q.state),
             encode(&q.event),
+            u8::from(mine),
             last.id
         ),
         _ => String::new(),
@@ -142,6 +156,8 @@ async fn messages_page(
         event: q.event,
         next_href,
         can_retry: ctx.user.role.has(Permission::Administer),
+        linked: ctx.user.staff_id.is_some(),
+        mine,
     };
     Ok(render(&page))
 }

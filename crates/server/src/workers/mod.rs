@@ -20,6 +20,7 @@ use crate::notify::{Channels, Outcome};
 /// Clocks read per query; a tick keeps going while it makes progress (a
 /// clock may have several stages due after a downtime).
 const CLOCK_BATCH: i64 = 500;
+const PARALLEL_FIRES: usize = 8;
 /// Batches per tick at most, so one tick cannot run forever.
 const MAX_BATCHES: usize = 40;
 /// Messages claimed per round, and sent at once.
@@ -45,8 +46,22 @@ pub async fn fire_due_clocks(state: &AppState) -> Result<FireReport, StoreError>
     for _ in 0..MAX_BATCHES {
         let due = state.db.due_clocks(now, CLOCK_BATCH).await?;
         let before = report;
-        for clock in &due {
-            match state.db.fire_clock(clock, now).await {
+        // Several at once: on PostgreSQL their commits overlap (on SQLite the
+        // single writer takes them in turn). Clocks of one ticket serialise on
+        // the ticket row.
+        let results: Vec<_> = futures::stream::iter(due.iter().cloned())
+            .map(|clock| {
+                let db = state.db.clone();
+                async move {
+                    let result = db.fire_clock(&clock, now).await;
+                    (clock, result)
+                }
+            })
+            .buffer_unordered(PARALLEL_FIRES)
+            .collect()
+            .await;
+        for (clock, result) in results {
+            match result {
                 Ok(Fired::Warned { ticket, step }) => {
                     tracing::info!(%ticket, %step, "deadline warning");
                     report.warned += 1;
@@ -123,12 +138,10 @@ impl Notifier {
             .collect()
             .await;
         let mut report = DeliveryReport::default();
+        let mut sent = Vec::new();
         for (m, outcome) in outcomes {
             match outcome {
-                Outcome::Sent => {
-                    state.db.message_sent(m.id, state.now()).await?;
-                    report.sent += 1;
-                }
+                Outcome::Sent => sent.push(m.id),
                 Outcome::Retry(error) if m.attempts < self.max_attempts => {
                     let at = state.now().plus_millis(backoff_ms(m.attempts));
                     tracing::warn!(message = m.id, attempt = m.attempts, %error, "delivery failed; will retry");
@@ -142,6 +155,8 @@ impl Notifier {
                 }
             }
         }
+        state.db.messages_sent(&sent, state.now()).await?;
+        report.sent = sent.len();
         Ok(report)
     }
 }

@@ -602,6 +602,59 @@ async fn console_shows_clocks_and_late_queue(app: TestApp) {
     assert_eq!(code, 200);
     assert!(log.contains(&number));
     assert!(!log.contains("/retry"));
+
+    // The general manager, signed in and linked to the staff register, sees
+    // the messages sent to them first.
+    let hash = server::auth::hash_password("correct horse battery").unwrap();
+    app.db
+        .create_user("gm", "李总", domain::Role::Manager, None, &hash, START)
+        .await
+        .unwrap();
+    app.db.link_user_to_staff("gm", Some(GM)).await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/api/v1/login"))
+        .json(&json!({"username": "gm", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let mine = app
+        .client
+        .get(app.url("/messages"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(mine.contains("升级督办") && mine.contains(GM), "{mine}");
+    assert!(
+        !mine.contains(DIRECTOR_S01),
+        "only the messages to the general manager"
+    );
+    let everyone = app
+        .client
+        .get(app.url("/messages?mine=0"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(everyone.contains(DIRECTOR_S01));
+    assert!(matches!(
+        app.db.link_user_to_staff("gm", Some("13000000000")).await,
+        Err(store::StoreError::NotFound { .. })
+    ));
 }
 
 async fn email_goes_through_the_smtp_relay(app: TestApp) {
