@@ -156,11 +156,31 @@ async fn main() -> anyhow::Result<()> {
             "/console/lookup?phone=13000000042".into(),
         ),
         ("queue: in progress", "/queues?queue=in_progress".into()),
+        (
+            "queue: in progress, table only (no counts)",
+            "/queues?queue=in_progress&fragment=1".into(),
+        ),
         ("queue: late", "/queues?queue=late".into()),
         ("queue: callback", "/queues?queue=callback".into()),
         (
             "queue: station S07",
             "/queues?queue=in_progress&station=S07".into(),
+        ),
+        (
+            "queue: in progress by priority",
+            "/queues?queue=in_progress&sort=priority&fragment=1".into(),
+        ),
+        (
+            "queue: in progress by status",
+            "/queues?queue=in_progress&sort=status&fragment=1".into(),
+        ),
+        (
+            "queue: S07 by priority, oldest",
+            "/queues?queue=in_progress&station=S07&sort=priority&fragment=1".into(),
+        ),
+        (
+            "queue: all by status",
+            "/queues?queue=all&sort=status&fragment=1".into(),
         ),
         ("ticket page", format!("/tickets/{}", numbers[0])),
     ];
@@ -177,6 +197,23 @@ async fn main() -> anyhow::Result<()> {
         let (p50, p99, _) = common::percentiles(&mut samples);
         println!("| {name} | {bytes} | {p50:.2} | {p99:.2} |");
     }
+    // The queue counts of a page, in the store: the four state counts and the
+    // late count (the late filter is replaced by the clocks work).
+    let cutoffs = server::console::deadlines::warning_cutoffs(SystemClock.now());
+    let mut counts = Vec::new();
+    let mut late = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        bench.db.queue_counts(None, cutoffs).await?;
+        counts.push(t.elapsed().as_secs_f64() * 1000.0);
+        let t = Instant::now();
+        bench.db.late_count(None, cutoffs).await?;
+        late.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let (c50, c99, _) = common::percentiles(&mut counts);
+    let (l50, l99, _) = common::percentiles(&mut late);
+    println!("| store: queue_counts (all five) | - | {c50:.2} | {c99:.2} |");
+    println!("| store: late_count alone | - | {l50:.2} | {l99:.2} |");
     bench.finish().await;
     Ok(())
 }
