@@ -11,6 +11,7 @@ pub mod assets;
 pub mod deadlines;
 pub mod events;
 pub mod intake;
+pub mod map;
 pub mod queues;
 pub mod session;
 pub mod station;
