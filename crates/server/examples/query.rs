@@ -201,18 +201,24 @@ async fn main() -> anyhow::Result<()> {
     // late count (the late filter is replaced by the clocks work).
     let cutoffs = server::console::deadlines::warning_cutoffs(SystemClock.now());
     let mut counts = Vec::new();
+    let mut states = Vec::new();
     let mut late = Vec::new();
     for _ in 0..runs {
         let t = Instant::now();
         bench.db.queue_counts(None, cutoffs).await?;
         counts.push(t.elapsed().as_secs_f64() * 1000.0);
         let t = Instant::now();
+        bench.db.state_counts(None).await?;
+        states.push(t.elapsed().as_secs_f64() * 1000.0);
+        let t = Instant::now();
         bench.db.late_count(None, cutoffs).await?;
         late.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     let (c50, c99, _) = common::percentiles(&mut counts);
+    let (s50, s99, _) = common::percentiles(&mut states);
     let (l50, l99, _) = common::percentiles(&mut late);
     println!("| store: queue_counts (all five) | - | {c50:.2} | {c99:.2} |");
+    println!("| store: state_counts (four state queues) | - | {s50:.2} | {s99:.2} |");
     println!("| store: late_count alone | - | {l50:.2} | {l99:.2} |");
     bench.finish().await;
     Ok(())

@@ -212,13 +212,19 @@ impl Db {
         Ok(sql.query_as().fetch_all(&self.pool).await?)
     }
 
-    /// Queue sizes, as a station-bound user (`scope`) or everyone sees them.
-    ///
-    /// The four state queues are counted on the covering indexes
-    /// `tickets_status` / `tickets_station` (only index entries of open
-    /// states are read, never the table). The late count is
-    /// [`Db::late_count`], the dearest by far.
+    /// Queue sizes, as a station-bound user (`scope`) or everyone sees them:
+    /// [`Db::state_counts`] and [`Db::late_count`], the dearest by far.
     pub async fn queue_counts(&self, scope: Option<i64>, late: LateCutoffs) -> Result<QueueCounts> {
+        Ok(QueueCounts {
+            late: self.late_count(scope, late).await?,
+            ..self.state_counts(scope).await?
+        })
+    }
+
+    /// The four state queues' sizes (`late` left 0), counted on the covering
+    /// indexes `tickets_status` / `tickets_station`: only index entries of
+    /// open states are read, never the table.
+    pub async fn state_counts(&self, scope: Option<i64>) -> Result<QueueCounts> {
         use Status::*;
         let queues: [&[Status]; 4] = [
             &[Registered],
@@ -233,7 +239,7 @@ impl Db {
         Ok(QueueCounts {
             registered: n[0],
             in_progress: n[1],
-            late: self.late_count(scope, late).await?,
+            late: 0,
             callback: n[2],
             scheduled: n[3],
         })
