@@ -44,6 +44,13 @@ async fn main() -> anyhow::Result<()> {
     if have < wanted {
         let t = Instant::now();
         seed(&bench, have, wanted).await?;
+        // The open tickets' clocks, half of them past their deadline: the
+        // late queues at their worst.
+        let now = SystemClock.now();
+        bench
+            .db
+            .bulk_start_clocks(now.plus_millis(-2 * Timestamp::DAY), 4 * Timestamp::DAY)
+            .await?;
         bench.db.analyze().await?;
         println!(
             "seeded {} tickets in {:.1} s",
@@ -156,11 +163,31 @@ async fn main() -> anyhow::Result<()> {
             "/console/lookup?phone=13000000042".into(),
         ),
         ("queue: in progress", "/queues?queue=in_progress".into()),
+        (
+            "queue: in progress, table only (no counts)",
+            "/queues?queue=in_progress&fragment=1".into(),
+        ),
         ("queue: late", "/queues?queue=late".into()),
         ("queue: callback", "/queues?queue=callback".into()),
         (
             "queue: station S07",
             "/queues?queue=in_progress&station=S07".into(),
+        ),
+        (
+            "queue: in progress by priority",
+            "/queues?queue=in_progress&sort=priority&fragment=1".into(),
+        ),
+        (
+            "queue: in progress by status",
+            "/queues?queue=in_progress&sort=status&fragment=1".into(),
+        ),
+        (
+            "queue: S07 by priority, oldest",
+            "/queues?queue=in_progress&station=S07&sort=priority&fragment=1".into(),
+        ),
+        (
+            "queue: all by status",
+            "/queues?queue=all&sort=status&fragment=1".into(),
         ),
         ("ticket page", format!("/tickets/{}", numbers[0])),
     ];
@@ -177,6 +204,22 @@ async fn main() -> anyhow::Result<()> {
         let (p50, p99, _) = common::percentiles(&mut samples);
         println!("| {name} | {bytes} | {p50:.2} | {p99:.2} |");
     }
+    // The queue counts of a page, in the store: all six, and the four state
+    // queues alone (the other two read the clocks table).
+    let mut counts = Vec::new();
+    let mut states = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        bench.db.queue_counts(None, SystemClock.now()).await?;
+        counts.push(t.elapsed().as_secs_f64() * 1000.0);
+        let t = Instant::now();
+        bench.db.state_counts(None).await?;
+        states.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let (c50, c99, _) = common::percentiles(&mut counts);
+    let (s50, s99, _) = common::percentiles(&mut states);
+    println!("| store: queue_counts (all six) | - | {c50:.2} | {c99:.2} |");
+    println!("| store: state_counts (four state queues) | - | {s50:.2} | {s99:.2} |");
     bench.finish().await;
     Ok(())
 }

@@ -102,7 +102,8 @@
     if (d.station_manual) f.dataset.stationManual = '1';
     setKind();
     if (d.phone) htmx.trigger('#phone', 'lookup');
-    if (d.address && !d.account_no) htmx.trigger('#address', 'resolve');
+    if ((d.address || d.lat) && !d.account_no) htmx.trigger('#address', 'resolve');
+    showPoint();
     note('restored');
   }
 
@@ -192,6 +193,36 @@
     }
   }
 
+  // The service-area map (map.rs): a click sets the point, the live
+  // resolution then uses it (GIS fallback when the text matches nothing).
+  function mapPoint(svg, e) {
+    var pt = svg.createSVGPoint();
+    pt.x = e.clientX; pt.y = e.clientY;
+    var ctm = svg.getScreenCTM();
+    if (!ctm) return null;
+    var p = pt.matrixTransform(ctm.inverse());
+    var d = svg.dataset, scale = parseFloat(d.scale), kx = parseFloat(d.kx);
+    return { lat: parseFloat(d.north) - p.y / scale, lon: parseFloat(d.west) + p.x / (scale * kx) };
+  }
+  function showPoint() {
+    var svg = $('#area-map'), dot = $('#map-point'), f = form();
+    if (!svg || !dot || !f) return;
+    var lat = parseFloat(f.elements.namedItem('lat').value), lon = parseFloat(f.elements.namedItem('lon').value);
+    if (isNaN(lat) || isNaN(lon)) { dot.setAttribute('visibility', 'hidden'); return; }
+    var d = svg.dataset, scale = parseFloat(d.scale), kx = parseFloat(d.kx);
+    dot.setAttribute('cx', ((lon - parseFloat(d.west)) * kx * scale).toFixed(1));
+    dot.setAttribute('cy', ((parseFloat(d.north) - lat) * scale).toFixed(1));
+    dot.removeAttribute('visibility');
+  }
+  function setPoint(lat, lon) {
+    var f = form();
+    f.elements.namedItem('lat').value = lat;
+    f.elements.namedItem('lon').value = lon;
+    showPoint();
+    htmx.trigger('#address', 'resolve');
+    saveSoon();
+  }
+
   var justRegistered = false;
   function intake() {
     if (!form()) return;
@@ -202,6 +233,7 @@
       var f = form();
       if (!f || !f.contains(e.target)) return;
       if (e.target.id === 'station_code') f.dataset.stationManual = e.target.value ? '1' : '';
+      if (e.target.id === 'lat' || e.target.id === 'lon') { showPoint(); htmx.trigger('#address', 'resolve'); }
       if (e.target.name === 'category' && e.target.dataset.kind) f.elements.namedItem('kind').value = e.target.dataset.kind;
       setKind();
       saveSoon();
@@ -211,6 +243,21 @@
       if (b) { pick(b); focusStep('picker'); return; }
       var copy = e.target.closest && e.target.closest('[data-copy]');
       if (copy) { copyText(copy); return; }
+      var area = e.target.closest && e.target.closest('#area-map');
+      if (area) {
+        var p = mapPoint(area, e);
+        if (p) setPoint(p.lat.toFixed(6), p.lon.toFixed(6));
+        return;
+      }
+      if (e.target.id === 'map-clear') { setPoint('', ''); return; }
+      var cand = e.target.closest && e.target.closest('[data-set-station]');
+      if (cand) {
+        var f3 = form();
+        f3.elements.namedItem('station_code').value = cand.dataset.setStation;
+        f3.dataset.stationManual = '1';
+        saveSoon();
+        return;
+      }
       if (e.target.id === 'btn-clear') {
         if (confirm(e.target.dataset.confirm)) { localStorage.removeItem(DRAFT); location.href = '/'; }
       }
@@ -230,6 +277,7 @@
         }
       } else if (target.id === 'intake-form-wrap' || target.id === 'intake-form') {
         setKind();
+        showPoint();
         if (justRegistered) {
           justRegistered = false;
           localStorage.removeItem(DRAFT);

@@ -171,14 +171,50 @@ impl Db {
         Ok(summary)
     }
 
-    /// Accounts reachable at `phone` (canonical form).
+    /// Accounts reachable at `phone` (canonical form), by account number,
+    /// at most 20.
+    ///
+    /// Two index-served steps: the ids from `account_phones` (its primary
+    /// key leads with the phone), then the accounts by primary key. No ORDER
+    /// BY in SQL: with one, SQLite may walk the `account_no` index over the
+    /// whole register to avoid a sort of a handful of rows (lib.rs).
     pub async fn accounts_by_phone(&self, phone: &str) -> Result<Vec<AccountRow>> {
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{SELECT} WHERE a.id IN (SELECT account_id FROM account_phones WHERE phone = $1) ORDER BY a.account_no LIMIT 20"
-        )))
-        .bind(phone.to_string())
-        .fetch_all(&self.pool)
-        .await?)
+        let ids: Vec<i64> =
+            sqlx::query_scalar("SELECT account_id FROM account_phones WHERE phone = $1")
+                .bind(phone.to_string())
+                .fetch_all(&self.pool)
+                .await?;
+        let mut rows: Vec<AccountRow> = Vec::new();
+        for chunk in ids.chunks(BATCH) {
+            let mut sql = Sql::new(SELECT);
+            sql.push(" WHERE a.id IN (");
+            for (i, id) in chunk.iter().enumerate() {
+                sql.push(if i == 0 { "" } else { ", " }).bind_int(*id);
+            }
+            sql.push(")");
+            rows.extend(sql.query_as::<AccountRow>().fetch_all(&self.pool).await?);
+        }
+        rows.sort_by(|a, b| a.account_no.cmp(&b.account_no));
+        rows.truncate(20);
+        Ok(rows)
+    }
+
+    /// The accounts with these numbers (unknown numbers are skipped), in
+    /// account-number order.
+    pub async fn accounts_by_numbers(&self, numbers: &[String]) -> Result<Vec<AccountRow>> {
+        let mut rows: Vec<AccountRow> = Vec::new();
+        for chunk in numbers.chunks(BATCH) {
+            let mut sql = Sql::new(SELECT);
+            sql.push(" WHERE a.account_no IN (");
+            for (i, no) in chunk.iter().enumerate() {
+                sql.push(if i == 0 { "" } else { ", " })
+                    .bind_text(no.clone());
+            }
+            sql.push(")");
+            rows.extend(sql.query_as::<AccountRow>().fetch_all(&self.pool).await?);
+        }
+        rows.sort_by(|a, b| a.account_no.cmp(&b.account_no));
+        Ok(rows)
     }
 
     pub async fn account(&self, account_no: &str) -> Result<Option<AccountRow>> {

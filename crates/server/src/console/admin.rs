@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin", get(|| async { Redirect::to("/admin/users") }))
         .route("/admin/users", get(users_page).post(add_user))
         .route("/admin/stations", get(stations_page))
+        .route("/admin/misplaced", get(misplaced_page))
         .route("/admin/staff", get(staff_page))
         .route("/admin/categories", get(categories_page))
         .route(
@@ -78,10 +79,17 @@ fn base(ctx: &Ctx, tab: &'static str) -> AdminView {
     let l = ctx.l;
     AdminView {
         tab,
-        tabs: ["users", "stations", "staff", "categories", "import"]
-            .into_iter()
-            .map(|t| (t, l.code_name("admin.tab", t)))
-            .collect(),
+        tabs: [
+            "users",
+            "stations",
+            "misplaced",
+            "staff",
+            "categories",
+            "import",
+        ]
+        .into_iter()
+        .map(|t| (t, l.code_name("admin.tab", t)))
+        .collect(),
         ..Default::default()
     }
 }
@@ -275,6 +283,84 @@ async fn stations_page(State(state): State<AppState>, ctx: Ctx) -> Result<Respon
             })
             .collect(),
         ..base(&ctx, "stations")
+    };
+    Ok(page(&ctx, v))
+}
+
+/// The most misplaced accounts one page lists.
+const MISPLACED_SHOWN: usize = 500;
+
+/// Accounts whose coordinates lie outside their own station's service area,
+/// found by the address index's GIS, with the station whose area holds the
+/// point instead.
+async fn misplaced_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, PageError> {
+    admin(&ctx)?;
+    let l = ctx.l;
+    let index = state.addresses.current();
+    let mut numbers = index.misplaced_accounts();
+    numbers.sort();
+    let total = numbers.len();
+    numbers.truncate(MISPLACED_SHOWN);
+    let accounts = state
+        .db
+        .accounts_by_numbers(&numbers)
+        .await
+        .map_err(|e| ctx.err(e))?;
+    let notice = if total == 0 {
+        l.t("admin.misplaced.none").to_string()
+    } else if total > MISPLACED_SHOWN {
+        l.tf(
+            "admin.misplaced.more",
+            &[
+                ("n", &total.to_string()),
+                ("shown", &MISPLACED_SHOWN.to_string()),
+            ],
+        )
+    } else {
+        l.t("admin.misplaced.help").to_string()
+    };
+    let v = AdminView {
+        notice: Some(notice),
+        head: [
+            "field.account_no",
+            "admin.name",
+            "field.address",
+            "field.station_code",
+            "admin.coordinates",
+            "admin.misplaced.inside",
+        ]
+        .iter()
+        .map(|k| l.t(k).to_string())
+        .collect(),
+        rows: accounts
+            .into_iter()
+            .map(|a| {
+                let (lat, lon) = (a.lat.unwrap_or_default(), a.lon.unwrap_or_default());
+                let inside = index
+                    .stations_containing(lat, lon)
+                    .into_iter()
+                    .map(|s| format!("{} ({})", s.name, s.code))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                vec![
+                    a.account_no.clone(),
+                    a.holder.clone(),
+                    crate::api::registers::account_address(&a),
+                    format!(
+                        "{} ({})",
+                        a.station_name.clone().unwrap_or_default(),
+                        a.station_code.clone().unwrap_or_default()
+                    ),
+                    format!("{lat:.6}, {lon:.6}"),
+                    if inside.is_empty() {
+                        "—".to_string()
+                    } else {
+                        inside
+                    },
+                ]
+            })
+            .collect(),
+        ..base(&ctx, "misplaced")
     };
     Ok(page(&ctx, v))
 }

@@ -52,6 +52,9 @@ pub struct IntakeForm {
     pub priority: String,
     pub difficulty: String,
     pub description: String,
+    /// The call's point (WGS84), set by a click on the map or typed; both or neither.
+    pub lat: String,
+    pub lon: String,
     /// The answer given on the call (inquiries answered and closed on the spot).
     pub answer: String,
     /// `register`, `dispatch` (register + dispatch) or `answer` (register + answer + close).
@@ -93,6 +96,8 @@ pub struct IntakeView {
     pub priorities: Vec<Choice>,
     pub difficulties: Vec<Choice>,
     pub stations: Vec<(String, String)>,
+    /// The service-area map (inline SVG, see `map.rs`); empty without areas.
+    pub map: String,
     pub registered: Option<Registered>,
 }
 
@@ -145,6 +150,9 @@ async fn view(
             .collect()
     };
     let catalogue = &state.settings.catalogue;
+    let stations = state.db.stations().await?;
+    let point = parse_point(&f.lat, &f.lon).ok().flatten();
+    let map = super::map::service_area_svg(&stations, point, l.t("map.title"));
     Ok(IntakeView {
         kinds: choices(
             Kind::ALL
@@ -178,13 +186,8 @@ async fn view(
                 kind: c.kind.code().to_string(),
             })
             .collect(),
-        stations: state
-            .db
-            .stations()
-            .await?
-            .into_iter()
-            .map(|s| (s.code, s.name))
-            .collect(),
+        stations: stations.into_iter().map(|s| (s.code, s.name)).collect(),
+        map,
         f,
         errors,
         error,
@@ -352,170 +355,135 @@ fn account_view(l: Lang, index: usize, a: AccountRow) -> AccountView {
 pub struct ResolveQuery {
     #[serde(default)]
     address: String,
+    #[serde(default)]
+    lat: String,
+    #[serde(default)]
+    lon: String,
+}
+
+/// A station the resolution offers when it is not sure.
+pub struct CandidateView {
+    pub code: String,
+    pub name: String,
+    pub score: String,
+    pub method: String,
 }
 
 #[derive(Template)]
 #[template(path = "resolve.html")]
 struct ResolveFragment {
     l: Lang,
+    /// The station to preselect: only a confident answer's.
     station_code: String,
     station_name: String,
-    /// `exact`, `building`, `community`, `ambiguous` or `none`; empty before anything was typed.
+    /// The method (`exact`, `fuzzy`, `gis`, `none`); empty before anything was typed.
+    method: String,
+    method_label: String,
+    /// Confidence in per cent, and as said.
     confidence: String,
-    confidence_label: String,
+    confidence_text: String,
+    confident: bool,
     account_no: String,
+    candidates: Vec<CandidateView>,
+    /// A field error (a point out of range).
+    error: String,
 }
 
-/// How sure the address → station resolution is.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Resolution {
-    pub station_code: Option<String>,
-    pub station_name: Option<String>,
-    pub confidence: &'static str,
-    pub account_no: Option<String>,
-}
-
-/// The parts of a typed address: `幸福小区3栋2单元501` → community, building, unit, room.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct AddressParts {
-    pub prefix: String,
-    pub building: String,
-    pub unit: Option<String>,
-    pub room: Option<String>,
-}
-
-/// Splits at the first digit: the text before is the community (with any
-/// district/street prefix), then building, unit and room numbers in order.
-pub fn parse_address(text: &str) -> Option<AddressParts> {
-    let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    let first_digit = text.find(|c: char| c.is_ascii_digit())?;
-    let prefix = text[..first_digit].to_string();
-    if prefix.is_empty() {
-        return None;
-    }
-    let numbers: Vec<String> = text[first_digit..]
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
-    let mut it = numbers.into_iter();
-    Some(AddressParts {
-        prefix,
-        building: it.next()?,
-        unit: it.next(),
-        room: it.next(),
-    })
-}
-
-/// Candidate community names in a prefix: the whole, then what follows each
-/// district/street marker (`南岗区光华街幸福小区` → `光华街幸福小区`, `幸福小区`).
-pub fn community_candidates(prefix: &str) -> Vec<String> {
-    let mut out = vec![prefix.to_string()];
-    for (i, c) in prefix.char_indices() {
-        if matches!(
-            c,
-            '市' | '区' | '县' | '街' | '路' | '道' | '镇' | '乡' | '号'
-        ) {
-            let rest = &prefix[i + c.len_utf8()..];
-            if !rest.is_empty() {
-                out.push(rest.to_string());
-            }
+/// The map point as typed: both empty is no point; one alone or a
+/// non-number is an error naming the field.
+pub fn parse_point(lat: &str, lon: &str) -> Result<Option<(f64, f64)>, DomainError> {
+    let number = |field: &str, v: &str| -> Result<Option<f64>, DomainError> {
+        let v = v.trim();
+        if v.is_empty() {
+            return Ok(None);
         }
+        v.parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite())
+            .map(Some)
+            .ok_or_else(|| DomainError::invalid(field, "not a number"))
+    };
+    match (number("lat", lat)?, number("lon", lon)?) {
+        (None, None) => Ok(None),
+        (Some(lat), Some(lon)) => Ok(Some((lat, lon))),
+        (Some(_), None) => Err(DomainError::required("lon")),
+        (None, Some(_)) => Err(DomainError::required("lat")),
     }
-    out
 }
 
-/// Exact lookup of a typed address in the account register (the address
-/// issue replaces this with fuzzy and GIS-backed matching).
-pub async fn resolve_address(state: &AppState, text: &str) -> Result<Resolution, AppError> {
-    let none = Resolution {
-        station_code: None,
-        station_name: None,
-        confidence: "none",
-        account_no: None,
-    };
-    let Some(parts) = parse_address(text) else {
-        return Ok(none);
-    };
-    let mut community = None;
-    for candidate in community_candidates(&parts.prefix) {
-        if state.db.community_exists(&candidate).await? {
-            community = Some(candidate);
-            break;
-        }
-    }
-    let Some(community) = community else {
-        return Ok(none);
-    };
-    if let (Some(unit), Some(room)) = (&parts.unit, &parts.room) {
-        let exact = state
-            .db
-            .accounts_in_building(&community, &parts.building, Some(unit), Some(room))
-            .await?;
-        if let [a] = exact.as_slice() {
-            return Ok(Resolution {
-                station_code: a.station_code.clone(),
-                station_name: a.station_name.clone(),
-                confidence: "exact",
-                account_no: Some(a.account_no.clone()),
-            });
-        }
-    }
-    let building = state
-        .db
-        .accounts_in_building(&community, &parts.building, None, None)
-        .await?;
-    let mut stations: Vec<(Option<String>, Option<String>)> = building
-        .iter()
-        .map(|a| (a.station_code.clone(), a.station_name.clone()))
-        .collect();
-    stations.sort();
-    stations.dedup();
-    Ok(match stations.as_slice() {
-        [(code, name)] => Resolution {
-            station_code: code.clone(),
-            station_name: name.clone(),
-            confidence: "building",
-            account_no: None,
-        },
-        [] => none,
-        [(code, name), ..] => Resolution {
-            station_code: code.clone(),
-            station_name: name.clone(),
-            confidence: "ambiguous",
-            account_no: None,
-        },
-    })
-}
-
+/// The live resolution under the address field: the same resolver as the
+/// API and registration (text first, the map point as the GIS fallback),
+/// its method and confidence, and the candidates when it is not sure.
 async fn resolve(
     State(state): State<AppState>,
     ctx: Ctx,
     Query(q): Query<ResolveQuery>,
 ) -> Result<Response, PageError> {
     ctx.require(Permission::RegisterTickets)?;
+    let l = ctx.l;
     let text = q.address.trim();
-    if text.is_empty() {
-        return Ok(render(&ResolveFragment {
-            l: ctx.l,
-            station_code: String::new(),
-            station_name: String::new(),
-            confidence: String::new(),
-            confidence_label: String::new(),
-            account_no: String::new(),
-        }));
+    let mut view = ResolveFragment {
+        l,
+        station_code: String::new(),
+        station_name: String::new(),
+        method: String::new(),
+        method_label: String::new(),
+        confidence: String::new(),
+        confidence_text: String::new(),
+        confident: false,
+        account_no: String::new(),
+        candidates: Vec::new(),
+        error: String::new(),
+    };
+    let point = match parse_point(&q.lat, &q.lon) {
+        Ok(p) => p,
+        Err(e) => {
+            view.error = l.error(e.code(), e.field());
+            return Ok(render(&view));
+        }
+    };
+    if text.is_empty() && point.is_none() {
+        return Ok(render(&view));
     }
-    let r = resolve_address(&state, text)
-        .await
-        .map_err(|e| ctx.err(e))?;
-    Ok(render(&ResolveFragment {
-        l: ctx.l,
-        station_code: r.station_code.unwrap_or_default(),
-        station_name: r.station_name.unwrap_or_default(),
-        confidence: r.confidence.to_string(),
-        confidence_label: ctx.l.code_name("confidence", r.confidence),
-        account_no: r.account_no.unwrap_or_default(),
-    }))
+    let r = match state.addresses.current().resolve(text, point) {
+        Ok(r) => r,
+        Err(e) => {
+            let e = DomainError::from(e);
+            view.error = l.error(e.code(), e.field());
+            return Ok(render(&view));
+        }
+    };
+    let confident = r.is_confident();
+    view.method = r.method.code().to_string();
+    view.method_label = l.code_name("confidence", r.method.code());
+    view.confidence = format!("{:.0}", r.confidence * 100.0);
+    view.confidence_text = l.tf("resolve.confidence", &[("n", &view.confidence)]);
+    view.confident = confident;
+    if let Some(station) = r.station.filter(|_| confident) {
+        view.station_code = station.code;
+        view.station_name = station.name;
+        view.account_no = r.account_no.unwrap_or_default();
+    }
+    if !confident {
+        let mut seen = Vec::new();
+        for c in r.candidates {
+            let Some(station) = c.station else { continue };
+            if seen.contains(&station.code) {
+                continue;
+            }
+            seen.push(station.code.clone());
+            view.candidates.push(CandidateView {
+                score: format!("{:.0}", c.score * 100.0),
+                method: l.code_name("confidence", c.method.code()),
+                code: station.code,
+                name: station.name,
+            });
+            if view.candidates.len() == 5 {
+                break;
+            }
+        }
+    }
+    Ok(render(&view))
 }
 
 /// Registers the call; with `intent=dispatch` also dispatches it, with
@@ -605,7 +573,14 @@ async fn try_register(state: &AppState, ctx: &Ctx, f: &IntakeForm) -> Result<Reg
         }
     }
     let intent = f.intent.as_str();
-    if intent == "dispatch" && f.station_code.trim().is_empty() && f.account_no.trim().is_empty() {
+    // Without a station, an account, an address or a point there is nothing
+    // to dispatch to; otherwise the resolver decides (below).
+    if intent == "dispatch"
+        && f.station_code.trim().is_empty()
+        && f.account_no.trim().is_empty()
+        && f.address.trim().is_empty()
+        && f.lat.trim().is_empty()
+    {
         missing.insert(
             "station_code".to_string(),
             l.error("required", Some("station_code")),
@@ -617,6 +592,8 @@ async fn try_register(state: &AppState, ctx: &Ctx, f: &IntakeForm) -> Result<Reg
     if !missing.is_empty() {
         return Err(Failure::Fields(missing));
     }
+    let point =
+        parse_point(&f.lat, &f.lon).map_err(|e| field_error(e.field().unwrap_or("lat"), &e))?;
     let ticket = NewTicket::parse(
         NewTicketInput {
             kind: &f.kind,
@@ -630,8 +607,8 @@ async fn try_register(state: &AppState, ctx: &Ctx, f: &IntakeForm) -> Result<Reg
             description: &f.description,
             account_no: Some(&f.account_no),
             station_code: Some(&f.station_code),
-            lat: None,
-            lon: None,
+            lat: point.map(|p| p.0),
+            lon: point.map(|p| p.1),
         },
         &settings.catalogue,
         &settings.config.default_area_code,
@@ -699,24 +676,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn addresses_split_into_parts() {
-        let p = parse_address("幸福小区3栋2单元501").unwrap();
-        assert_eq!(p.prefix, "幸福小区");
-        assert_eq!(p.building, "3");
-        assert_eq!(p.unit.as_deref(), Some("2"));
-        assert_eq!(p.room.as_deref(), Some("501"));
-        let p = parse_address("南岗区光华街 幸福小区 3-2-501").unwrap();
-        assert_eq!(p.prefix, "南岗区光华街幸福小区");
-        assert_eq!(
-            (p.unit.as_deref(), p.room.as_deref()),
-            (Some("2"), Some("501"))
-        );
-        assert!(parse_address("幸福小区").is_none());
-        assert!(parse_address("35号").is_none());
-        assert_eq!(
-            community_candidates("南岗区光华街幸福小区"),
-            vec!["南岗区光华街幸福小区", "光华街幸福小区", "幸福小区"]
-        );
+    fn points_are_both_or_neither() {
+        assert_eq!(parse_point("", " "), Ok(None));
+        assert_eq!(parse_point("45.7", "126.6"), Ok(Some((45.7, 126.6))));
+        assert!(parse_point("45.7", "").is_err());
+        assert!(parse_point("x", "126.6").is_err());
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod assets;
 pub mod clocks;
 pub mod events;
 pub mod intake;
+pub mod map;
 pub mod messages;
 pub mod queues;
 pub mod session;

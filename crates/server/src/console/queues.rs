@@ -11,7 +11,7 @@ use axum::routing::get;
 use domain::{DomainError, Kind, Priority, Status, Timestamp};
 use rust_xlsxwriter::{Format, Workbook};
 use serde::Deserialize;
-use store::queues::{ClockQueue, QueueCounts, QueueFilter};
+use store::queues::{ClockQueue, QueueCounts, QueueFilter, QueueGroup};
 use store::tickets::TicketRow;
 
 use super::{Chrome, Ctx, PageError, encode, render, show_time};
@@ -34,6 +34,12 @@ pub const QUEUES: [&str; 7] = [
     "all",
 ];
 const PAGE: i64 = 50;
+/// The orders of a queue. Each is served by an index at a million tickets
+/// (see `store::queues::QueueGroup`): `newest`/`oldest` by creation (ids grow
+/// with the creation time), `priority` most urgent first and `status` in
+/// workflow order, both oldest first within. The late queue keeps
+/// newest/oldest: its filter is a scan, and a grouped order would repeat it.
+pub const SORTS: [&str; 4] = ["newest", "oldest", "priority", "status"];
 /// The most rows one export holds (a sheet takes a million; people read far fewer).
 const EXPORT_MAX: usize = 50_000;
 
@@ -45,7 +51,8 @@ pub struct QueueQuery {
     pub kind: String,
     pub priority: String,
     pub q: String,
-    /// `newest` (default) or `oldest`.
+    /// `newest` (default), `oldest`, `priority` (most urgent first) or
+    /// `status` (by workflow step); see [`SORTS`].
     pub sort: String,
     pub cursor: String,
     /// `1`: only the table (for live refreshes).
@@ -55,13 +62,18 @@ pub struct QueueQuery {
 impl QueueQuery {
     /// The query string of these filters, with `queue` and `cursor` replaced.
     pub fn link(&self, queue: &str, cursor: &str) -> String {
+        self.link_sorted(queue, &self.sort, cursor)
+    }
+
+    /// The query string of these filters, with `queue`, `sort` and `cursor` replaced.
+    pub fn link_sorted(&self, queue: &str, sort: &str, cursor: &str) -> String {
         let mut parts = vec![format!("queue={}", encode(queue))];
         for (k, v) in [
             ("station", &self.station),
             ("kind", &self.kind),
             ("priority", &self.priority),
             ("q", &self.q),
-            ("sort", &self.sort),
+            ("sort", &sort.to_string()),
         ] {
             if !v.trim().is_empty() {
                 parts.push(format!("{k}={}", encode(v.trim())));
@@ -99,10 +111,25 @@ pub async fn filter(
             .ok_or_else(|| DomainError::unknown("queue", q.queue.clone()))?
     };
     let now = state.now();
+    let sort = match q.sort.trim() {
+        "" => "newest",
+        s => SORTS
+            .iter()
+            .copied()
+            .find(|v| *v == s)
+            .ok_or_else(|| DomainError::unknown("sort", q.sort.clone()))?,
+    };
+    let group_by = match (sort, queue) {
+        (_, "late") => None,
+        ("priority", _) => Some(QueueGroup::Priority),
+        ("status", _) => Some(QueueGroup::Status),
+        _ => None,
+    };
     let mut f = QueueFilter {
         station_scope: ctx.user.scope(),
         limit,
-        oldest_first: q.sort == "oldest",
+        oldest_first: sort != "newest",
+        group_by,
         ..Default::default()
     };
     match queue {
@@ -143,10 +170,8 @@ pub async fn filter(
         f.q = Some(text.chars().take(100).collect());
     }
     if !q.cursor.trim().is_empty() {
-        f.after_id =
-            Some(q.cursor.trim().parse().map_err(|_| {
-                DomainError::invalid("cursor", "not a cursor from a previous page")
-            })?);
+        f.set_cursor(q.cursor.trim())
+            .ok_or_else(|| DomainError::invalid("cursor", "not a cursor from a previous page"))?;
     }
     Ok(f)
 }
@@ -207,6 +232,38 @@ pub async fn rows(
         .collect())
 }
 
+/// The sortable column headers: the created column toggles newest/oldest;
+/// priority and status order by group (not on the late queue, see [`SORTS`]).
+pub fn sort_headers(q: &QueueQuery, queue: &str) -> Vec<(&'static str, String, &'static str)> {
+    let current = if q.sort.is_empty() {
+        "newest"
+    } else {
+        q.sort.as_str()
+    };
+    let mut out = Vec::new();
+    if queue != "late" {
+        for (column, sort) in [("status", "status"), ("priority", "priority")] {
+            let aria = if current == sort { "ascending" } else { "none" };
+            out.push((
+                column,
+                format!("/queues?{}", q.link_sorted(queue, sort, "")),
+                aria,
+            ));
+        }
+    }
+    let (next, aria) = match current {
+        "newest" => ("oldest", "descending"),
+        "oldest" => ("newest", "ascending"),
+        _ => ("newest", "none"),
+    };
+    out.push((
+        "created",
+        format!("/queues?{}", q.link_sorted(queue, next, "")),
+        aria,
+    ));
+    out
+}
+
 pub struct Tab {
     pub id: &'static str,
     pub label: String,
@@ -235,9 +292,18 @@ struct QueuePage {
 pub struct QueueTable {
     pub l: Lang,
     pub rows: Vec<Row>,
+    /// Column headers that order the queue: (column, href, `aria-sort` value).
+    pub sorts: Vec<(&'static str, String, &'static str)>,
     pub live_href: String,
     pub next_href: String,
     pub first_href: String,
+}
+
+impl QueueTable {
+    /// The sort link of a column header, when the column orders the queue.
+    pub fn sort_of(&self, column: &str) -> Option<&(&'static str, String, &'static str)> {
+        self.sorts.iter().find(|s| s.0 == column)
+    }
 }
 
 async fn queue_page(
@@ -256,12 +322,13 @@ async fn queue_page(
     };
     let tickets = state.db.queue(&f).await.map_err(|e| ctx.err(e))?;
     let next = (tickets.len() as i64 == PAGE)
-        .then(|| tickets.last().map(|t| t.id.to_string()))
+        .then(|| tickets.last().map(|t| f.cursor_after(t)))
         .flatten();
     let rows = rows(&state, l, tickets).await.map_err(|e| ctx.err(e))?;
     let table = QueueTable {
         l,
         rows,
+        sorts: sort_headers(&q, &queue),
         live_href: format!("/queues?{}&fragment=1", q.link(&queue, &q.cursor)),
         next_href: next
             .map(|c| format!("/queues?{}", q.link(&queue, &c)))
@@ -348,7 +415,9 @@ async fn export(
     loop {
         let page = state.db.queue(&f).await.map_err(|e| ctx.err(e))?;
         let full = page.len() as i64 == f.limit;
-        f.after_id = page.last().map(|t| t.id);
+        if let Some(last) = page.last() {
+            f.advance(last);
+        }
         all.extend(page);
         if !full || all.len() >= EXPORT_MAX {
             break;

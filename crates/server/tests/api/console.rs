@@ -20,6 +20,9 @@ crate::on_both!(
     queue_exports_exactly_the_filtered_rows,
     live_updates_arrive_over_sse,
     foreign_origin_posts_are_refused,
+    service_area_map_sets_the_point_of_the_call,
+    misplaced_accounts_are_reported,
+    queues_sort_by_priority_and_status,
 );
 
 fn no_redirects() -> reqwest::Client {
@@ -570,8 +573,8 @@ async fn caller_lookup_and_address_resolution(app: TestApp) {
     for (address, station, confidence) in [
         ("幸福小区3栋2单元501", "S01", "exact"),
         ("南岗区光华街幸福小区3-2-501", "S01", "exact"),
-        ("幸福小区3栋", "S01", "building"),
-        ("阳光家园7栋1单元", "S02", "building"),
+        ("幸福小区3栋", "S01", "exact"),
+        ("阳光家园7栋1单元", "S02", "fuzzy"),
         ("无名小区9栋", "", "none"),
     ] {
         let (status, html) = page(
@@ -874,4 +877,215 @@ async fn foreign_origin_posts_are_refused(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
+}
+
+async fn service_area_map_sets_the_point_of_the_call(app: TestApp) {
+    // The map of both stations' areas is on the intake screen, after the buttons.
+    for lang in ["zh-CN", "en"] {
+        let (status, html) = page(&app, "operator", "/", lang).await;
+        assert_eq!(status, 200);
+        assert!(
+            html.contains("id=\"area-map\"")
+                && html.contains("id=\"map-area-S01\"")
+                && html.contains("id=\"map-area-S02\"")
+                && html.contains("name=\"lat\"")
+                && html.contains("name=\"lon\""),
+            "{html}"
+        );
+        let buttons = html.find("id=\"btn-register\"").unwrap();
+        assert!(
+            html.find("id=\"area-map\"").unwrap() > buttons,
+            "map after the essential fields"
+        );
+    }
+    // Text the register does not know + a point in S02's square: the station by GIS.
+    let (status, html) = page(
+        &app,
+        "operator",
+        "/console/resolve?address=无名小区9栋&lat=45.705&lon=126.615",
+        "en",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("data-station=\"S02\"")
+            && html.contains("data-confidence=\"gis\"")
+            && html.contains("from the map point"),
+        "{html}"
+    );
+    // The point alone does it too; without it the text resolves to nothing.
+    let (_, html) = page(
+        &app,
+        "operator",
+        "/console/resolve?address=&lat=45.705&lon=126.605",
+        "en",
+    )
+    .await;
+    assert!(
+        html.contains("data-station=\"S01\"") && html.contains("data-confidence=\"gis\""),
+        "{html}"
+    );
+    let (_, html) = page(
+        &app,
+        "operator",
+        "/console/resolve?address=无名小区9栋&lat=&lon=",
+        "en",
+    )
+    .await;
+    assert!(
+        html.contains("data-station=\"\"") && html.contains("data-confidence=\"none\""),
+        "{html}"
+    );
+    // Half a point is a field error, not a guess.
+    let (_, html) = page(
+        &app,
+        "operator",
+        "/console/resolve?address=无名小区9栋&lat=45.7&lon=",
+        "en",
+    )
+    .await;
+    assert!(
+        html.contains("id=\"resolve-error\"") && html.contains("data-station=\"\""),
+        "{html}"
+    );
+
+    // Registered and dispatched from the console with the map point: the
+    // ticket keeps the point and goes to the station that holds it.
+    let form = [
+        ("phone", "139 0000 0077"),
+        ("caller_name", "赵先生"),
+        ("address", "无名小区9栋"),
+        ("account_no", ""),
+        ("station_code", ""),
+        ("lat", "45.705"),
+        ("lon", "126.615"),
+        ("kind", "repair"),
+        ("category", "no_heat"),
+        ("priority", "normal"),
+        ("difficulty", "normal"),
+        ("description", "暖气不热"),
+        ("intent", "dispatch"),
+    ];
+    let r = post_form(&app, "operator", "/console/tickets", &form).await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    let marker = "id=\"registered-number\" data-number=\"";
+    let at = html.find(marker).expect(&html) + marker.len();
+    let number = &html[at..at + html[at..].find('"').unwrap()];
+    let t = app.db.ticket(number).await.unwrap().unwrap();
+    assert_eq!((t.lat, t.lon), (Some(45.705), Some(126.615)));
+    assert_eq!(t.station_code.as_deref(), Some("S02"));
+    assert_eq!(t.status, "dispatched");
+    // A bad point comes back next to its field, with everything as typed.
+    let mut bad = form;
+    bad[6] = ("lon", "");
+    let r = post_form(&app, "operator", "/console/tickets", &bad).await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("id=\"lon-err\">") && html.contains("value=\"45.705\""),
+        "{html}"
+    );
+    assert!(!html.contains("id=\"lon-err\"></span>"), "{html}");
+}
+
+async fn misplaced_accounts_are_reported(app: TestApp) {
+    // A0002 belongs to S02 but its coordinates lie in S01's square.
+    for (lang, words) in [("zh-CN", "位置异常热用户"), ("en", "Misplaced accounts")] {
+        let (status, html) = page(&app, "admin", "/admin/misplaced", lang).await;
+        assert_eq!(status, 200);
+        assert!(html.contains(words), "{html}");
+        assert!(html.contains("A0002") && html.contains("李建国"), "{html}");
+        assert!(!html.contains("A0001"), "A0001 lies in its own area");
+        assert!(
+            html.contains("红旗供热站 (S01)"),
+            "the area the point lies in: {html}"
+        );
+    }
+    let (status, _) = page(&app, "operator", "/admin/misplaced", "en").await;
+    assert_ne!(status, 200);
+}
+
+async fn queues_sort_by_priority_and_status(app: TestApp) {
+    let mut numbers = Vec::new();
+    for (priority, phone) in [
+        ("normal", "13900000011"),
+        ("emergency", "13900000012"),
+        ("urgent", "13900000013"),
+        ("emergency", "13900000014"),
+    ] {
+        let mut call = repair_call();
+        call["priority"] = json!(priority);
+        call["caller_phone"] = json!(phone);
+        call["station_code"] = json!("S01");
+        call["dispatch"] = json!(true);
+        let (status, body) = app.post("operator", "/api/v1/tickets", &call).await;
+        assert_eq!(status, 201, "{body}");
+        numbers.push(body["number"].as_str().unwrap().to_string());
+    }
+    let (_, body) = app
+        .act("operator", &numbers[0], json!({"action": "accept"}))
+        .await;
+    assert!(body["status"] == "accepted", "{body}");
+    let order = |html: &str| -> Vec<usize> {
+        let mut found: Vec<(usize, usize)> = numbers
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| html.find(&format!("data-number=\"{n}\"")).map(|at| (at, i)))
+            .collect();
+        found.sort();
+        found.into_iter().map(|(_, i)| i).collect()
+    };
+    // Most urgent first, oldest first within a priority.
+    let (status, html) = page(
+        &app,
+        "operator",
+        "/queues?queue=in_progress&sort=priority",
+        "en",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(order(&html), vec![1, 3, 2, 0], "{html}");
+    assert!(html.contains("id=\"sort-priority\"") && html.contains("aria-sort=\"ascending\""));
+    // By step: dispatched ones (oldest first), then the accepted one.
+    let (_, html) = page(
+        &app,
+        "operator",
+        "/queues?queue=in_progress&sort=status",
+        "en",
+    )
+    .await;
+    assert_eq!(order(&html), vec![1, 2, 3, 0], "{html}");
+    // Pages of two keep the order across the group boundary (cursor `group.id`).
+    let mut f = store::queues::QueueFilter {
+        statuses: vec![domain::Status::Dispatched, domain::Status::Accepted],
+        group_by: Some(store::queues::QueueGroup::Priority),
+        oldest_first: true,
+        limit: 2,
+        ..Default::default()
+    };
+    let mut seen = Vec::new();
+    loop {
+        let rows = app.db.queue(&f).await.unwrap();
+        seen.extend(rows.iter().map(|t| t.number.clone()));
+        let Some(last) = rows.last().filter(|_| rows.len() == 2) else {
+            break;
+        };
+        let cursor = f.cursor_after(last);
+        assert!(f.set_cursor(&cursor).is_some());
+    }
+    let expected: Vec<String> = [1, 3, 2, 0].iter().map(|&i| numbers[i].clone()).collect();
+    assert_eq!(seen, expected);
+    // The late queue keeps newest/oldest; an unknown order is a field error.
+    let (status, html) = page(&app, "operator", "/queues?queue=late&sort=priority", "en").await;
+    assert_eq!(status, 200);
+    assert!(!html.contains("id=\"sort-priority\""));
+    let (status, _) = page(
+        &app,
+        "operator",
+        "/queues?queue=in_progress&sort=bogus",
+        "en",
+    )
+    .await;
+    assert_eq!(status, 422);
 }

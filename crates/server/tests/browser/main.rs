@@ -441,6 +441,68 @@ async fn draft_survives_a_reload_and_inquiry_is_answered_on_the_spot() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_click_on_the_map_sets_the_point_and_the_station() {
+    if !enabled() {
+        return;
+    }
+    let app = app_with_users().await;
+    let d = driver().await;
+    let b = browser(&d).await;
+    let c = &b.client;
+    sign_in(&app, &b, "wangli").await;
+    // An address the register does not know.
+    c.find(Locator::Id("address"))
+        .await
+        .expect("address field")
+        .send_keys("无名小区9栋")
+        .await
+        .expect("type");
+    wait_js(
+        c,
+        "return document.getElementById('resolve').dataset.confidence === 'none'",
+    )
+    .await;
+    // The map is folded after the buttons; open it and click in S02's area.
+    c.find(Locator::Css("#map-box summary"))
+        .await
+        .expect("map summary")
+        .click()
+        .await
+        .expect("open the map");
+    c.find(Locator::Id("map-area-S02"))
+        .await
+        .expect("S02 on the map")
+        .click()
+        .await
+        .expect("click the map");
+    wait_js(
+        c,
+        "return document.getElementById('resolve').dataset.confidence === 'gis'",
+    )
+    .await;
+    let lat: f64 = js(c, "return document.getElementById('lat').value")
+        .await
+        .as_str()
+        .and_then(|v| v.parse().ok())
+        .expect("lat set");
+    let lon: f64 = js(c, "return document.getElementById('lon').value")
+        .await
+        .as_str()
+        .and_then(|v| v.parse().ok())
+        .expect("lon set");
+    assert!(
+        (45.70..=45.71).contains(&lat) && (126.61..=126.62).contains(&lon),
+        "{lat}, {lon}"
+    );
+    assert_eq!(
+        js(c, "return document.getElementById('station_code').value").await,
+        json!("S02")
+    );
+    screenshot(c, "intake-map").await;
+    b.client.close().await.ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_in_another_session_arrives_live() {
     if !enabled() {
         return;
