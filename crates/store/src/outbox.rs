@@ -105,6 +105,15 @@ pub(crate) async fn write_messages(
             .bind(ticket.id)
             .fetch_optional(&mut **tx)
             .await?;
+    // The repairer on the ticket, if one of this station's is (after a
+    // redirect the old station's assignee no longer counts).
+    let assigned_repairer = assigned.filter(|id| {
+        people.iter().any(|p| {
+            p.id == *id
+                && p.position == Position::Repairer.code()
+                && p.station_id == ticket.station_id
+        })
+    });
 
     let text = notify::text(
         &Facts {
@@ -133,7 +142,7 @@ pub(crate) async fn write_messages(
                     ticket.station_id.is_some()
                         && person.station_id == ticket.station_id
                         && (*position != Position::Repairer
-                            || assigned.is_none_or(|a| a == person.id))
+                            || assigned_repairer.is_none_or(|a| a == person.id))
                 }
             };
             let address = match channel {

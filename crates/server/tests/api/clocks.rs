@@ -707,7 +707,52 @@ async fn email_goes_through_the_smtp_relay(app: TestApp) {
     assert_eq!(email[0]["state"], "sent");
 }
 
+async fn warnings_reach_the_assigned_repairer_and_redirects_the_new_crew(app: TestApp) {
+    seed_staff(&app).await;
+    let second = StaffRecord {
+        row: 2,
+        name: "赵工".into(),
+        phone: "13900000008".into(),
+        position: Position::Repairer,
+        branch: Some("南岗分公司".into()),
+        station_code: Some("S01".into()),
+        email: None,
+    };
+    app.db.import_staff(&[second], START).await.unwrap();
+    let number = dispatched(&app, "urgent").await;
+    // Both repairers of S01 hear of the dispatch.
+    let to = recipients(&messages(&app, "event=dispatched").await);
+    assert!(to.contains(&REPAIRER_S01.to_string()) && to.contains(&"13900000008".to_string()));
+    // Once one is on the ticket, the warning goes to them (and the director) only.
+    let ticket_row = app.db.ticket(&number).await.unwrap().unwrap();
+    let staff_id = app.db.staff_id_by_phone(REPAIRER_S01).await.unwrap();
+    app.db
+        .assign_ticket(&ticket_row, staff_id, "station", START)
+        .await
+        .unwrap();
+    app.clock.set(START.plus_millis(8 * MIN));
+    tick(&app).await;
+    assert_eq!(
+        recipients(&messages(&app, "event=warned").await),
+        vec![DIRECTOR_S01, REPAIRER_S01]
+    );
+    // A redirect tells the new station's crew, although S01's repairer is still assigned.
+    let (code, body) = app
+        .act(
+            "operator",
+            &number,
+            json!({"action": "dispatch", "station_code": "S02"}),
+        )
+        .await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(
+        recipients(&messages(&app, "event=redirected").await),
+        vec![GM, REPAIRER_S02, BRANCH_MANAGER_S02]
+    );
+}
+
 crate::on_both!(
+    warnings_reach_the_assigned_repairer_and_redirects_the_new_crew,
     email_goes_through_the_smtp_relay,
     emergency_repair_nobody_accepts,
     acceptance_in_time_sends_nothing,
