@@ -20,6 +20,20 @@ pub struct UserRow {
     pub staff_id: Option<i64>,
 }
 
+/// What an administrator may change about a user (the login name stays).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserUpdate<'a> {
+    pub display_name: &'a str,
+    pub role: Role,
+    /// Required for station and repairer users.
+    pub station_code: Option<&'a str>,
+    pub disabled: bool,
+    /// Canonical phone of their staff register entry, if they are on it.
+    pub staff_phone: Option<&'a str>,
+    /// A new password's hash, or `None` to keep the password.
+    pub password_hash: Option<&'a str>,
+}
+
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct TokenRow {
     pub id: i64,
@@ -63,6 +77,57 @@ impl Db {
             .fetch_optional(&self.pool)
             .await?
             .ok_or_else(|| StoreError::not_found("staff", phone))
+    }
+
+    /// Changes a user in one transaction. Disabling the user or setting a new
+    /// password ends their sessions at once.
+    pub async fn update_user(&self, username: &str, u: &UserUpdate<'_>) -> Result<UserRow> {
+        let station_id = self.station_for_role(u.role, u.station_code).await?;
+        let staff_id = match u.staff_phone {
+            Some(phone) => Some(self.staff_id_by_phone(phone).await?),
+            None => None,
+        };
+        let user = self
+            .user_by_name(username)
+            .await?
+            .ok_or_else(|| StoreError::not_found("user", username))?;
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            "UPDATE users SET display_name = $1, role = $2, station_id = $3, disabled = $4, staff_id = $5 WHERE id = $6",
+        )
+        .bind(u.display_name.to_string())
+        .bind(u.role.code())
+        .bind(station_id)
+        .bind(i64::from(u.disabled))
+        .bind(staff_id)
+        .bind(user.id)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(hash) = u.password_hash {
+            sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                .bind(hash.to_string())
+                .bind(user.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if u.disabled || u.password_hash.is_some() {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(user.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        self.user_by_name(username)
+            .await?
+            .ok_or_else(|| StoreError::not_found("user", username))
+    }
+
+    /// The phone of the staff member a user is linked to.
+    pub async fn staff_phone(&self, staff_id: i64) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT phone FROM staff WHERE id = $1")
+            .bind(staff_id)
+            .fetch_optional(&self.pool)
+            .await?)
     }
 
     pub async fn create_user(

@@ -34,7 +34,7 @@ pub fn arg(name: &str, default: &str) -> String {
 /// `--database sqlite` (a temporary file) or `--database postgres` (a fresh
 /// database on `HEATDESK_TEST_PG_URL`, default local). `--keep NAME` keeps and
 /// reuses a named database between runs (for the 1 M-ticket benchmark).
-#[allow(dead_code)] // the clocks benchmark starts with its own configuration
+#[allow(dead_code)] // the query and clocks benchmarks start with their own configuration
 pub async fn start(backend: &str) -> anyhow::Result<Bench> {
     start_with(backend, Config::default()).await
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::response::{Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
@@ -25,6 +25,10 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin", get(|| async { Redirect::to("/admin/users") }))
         .route("/admin/users", get(users_page).post(add_user))
+        .route(
+            "/admin/users/{username}",
+            get(edit_user_page).post(edit_user),
+        )
         .route("/admin/stations", get(stations_page))
         .route("/admin/misplaced", get(misplaced_page))
         .route("/admin/staff", get(staff_page))
@@ -44,6 +48,8 @@ pub struct AdminView {
     /// Table of the tab: header labels and rows of cells.
     pub head: Vec<String>,
     pub rows: Vec<Vec<String>>,
+    /// When set, the first cell of row i links here.
+    pub row_links: Vec<String>,
     pub user_form: UserForm,
     pub errors: HashMap<String, String>,
     pub notice: Option<String>,
@@ -58,6 +64,12 @@ pub struct AdminView {
 }
 
 impl AdminView {
+    /// Where row `i`'s first cell links to ("" for none).
+    /// (askama hands the loop index over by reference.)
+    pub fn link(&self, i: &usize) -> &str {
+        self.row_links.get(*i).map_or("", String::as_str)
+    }
+
     pub fn err(&self, field: &str) -> &str {
         self.errors.get(field).map_or("", String::as_str)
     }
@@ -135,6 +147,10 @@ async fn users_view(
         .iter()
         .map(|k| l.t(k).to_string())
         .collect(),
+        row_links: users
+            .iter()
+            .map(|u| format!("/admin/users/{}", super::encode(&u.username)))
+            .collect(),
         rows: users
             .into_iter()
             .map(|u| {
@@ -248,6 +264,204 @@ async fn add_user(
         *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     }
     Ok(response)
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct EditUserForm {
+    pub display_name: String,
+    pub role: String,
+    pub station_code: String,
+    pub staff_phone: String,
+    /// `on` when the box is ticked.
+    pub disabled: String,
+    /// Empty keeps the password.
+    pub password: String,
+}
+
+#[derive(Template)]
+#[template(path = "user_edit.html")]
+struct EditUserPage {
+    c: Chrome,
+    l: Lang,
+    username: String,
+    f: EditUserForm,
+    errors: HashMap<String, String>,
+    notice: Option<String>,
+    roles: Vec<(String, String)>,
+    stations: Vec<(String, String)>,
+}
+
+impl EditUserPage {
+    pub fn err(&self, field: &str) -> &str {
+        self.errors.get(field).map_or("", String::as_str)
+    }
+}
+
+async fn edit_view(
+    state: &AppState,
+    ctx: &Ctx,
+    username: String,
+    f: EditUserForm,
+    errors: HashMap<String, String>,
+    notice: Option<String>,
+) -> Result<Response, PageError> {
+    let l = ctx.l;
+    let stations = state.db.stations().await.map_err(|e| ctx.err(e))?;
+    let failed = !errors.is_empty();
+    let mut response = render(&EditUserPage {
+        c: ctx.chrome("admin", format!("{} {username}", l.t("admin.edit_user"))),
+        l,
+        username,
+        f,
+        errors,
+        notice,
+        roles: Role::ALL
+            .iter()
+            .map(|r| (r.code().to_string(), l.role(r.code())))
+            .collect(),
+        stations: stations.into_iter().map(|s| (s.code, s.name)).collect(),
+    });
+    if failed {
+        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
+}
+
+async fn edit_user_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(username): Path<String>,
+) -> Result<Response, PageError> {
+    admin(&ctx)?;
+    let user = state
+        .db
+        .user_by_name(&username)
+        .await
+        .map_err(|e| ctx.err(e))?
+        .ok_or_else(|| {
+            ctx.err(AppError::NotFound {
+                what: "user",
+                key: username.clone(),
+            })
+        })?;
+    let staff_phone = match user.staff_id {
+        Some(id) => state
+            .db
+            .staff_phone(id)
+            .await
+            .map_err(|e| ctx.err(e))?
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    let f = EditUserForm {
+        display_name: user.display_name,
+        role: user.role,
+        station_code: user.station_code.unwrap_or_default(),
+        staff_phone,
+        disabled: if user.disabled != 0 {
+            "on".into()
+        } else {
+            String::new()
+        },
+        password: String::new(),
+    };
+    edit_view(&state, &ctx, username, f, HashMap::new(), None).await
+}
+
+async fn edit_user(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(username): Path<String>,
+    Form(mut f): Form<EditUserForm>,
+) -> Result<Response, PageError> {
+    admin(&ctx)?;
+    let l = ctx.l;
+    let mut errors = HashMap::new();
+    let mut fail = |field: &str, code: &str| {
+        errors.insert(field.to_string(), l.error(code, Some(field)));
+    };
+    let display = match required_text("display_name", &f.display_name, 50) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            fail("display_name", e.code());
+            None
+        }
+    };
+    let role = Role::parse(&f.role).ok();
+    if role.is_none() {
+        fail("role", "unknown_value");
+    }
+    let staff_phone = match f.staff_phone.trim() {
+        "" => None,
+        text => match domain::Phone::parse(
+            "staff_phone",
+            text,
+            &state.settings.config.default_area_code,
+        ) {
+            Ok(p) => Some(p.as_str().to_string()),
+            Err(e) => {
+                fail("staff_phone", e.code());
+                None
+            }
+        },
+    };
+    let disabled = f.disabled == "on";
+    // An administrator cannot lock themselves out.
+    if disabled && ctx.user.name == username {
+        errors.insert(
+            "disabled".into(),
+            l.t("admin.cannot_disable_self").to_string(),
+        );
+    }
+    if !f.password.is_empty() && f.password.chars().count() < 8 {
+        errors.insert("password".into(), l.t("admin.password_short").to_string());
+    }
+    let mut notice = None;
+    if errors.is_empty()
+        && let (Some(display), Some(role)) = (display, role)
+    {
+        let hash = if f.password.is_empty() {
+            None
+        } else {
+            let password = f.password.clone();
+            Some(
+                tokio::task::spawn_blocking(move || crate::auth::hash_password(&password))
+                    .await
+                    .map_err(|e| ctx.err(AppError::Internal(e.into())))?
+                    .map_err(|e| ctx.err(AppError::Internal(e)))?,
+            )
+        };
+        let station = Some(f.station_code.trim()).filter(|s| !s.is_empty());
+        let update = store::users::UserUpdate {
+            display_name: &display,
+            role,
+            station_code: station,
+            disabled,
+            staff_phone: staff_phone.as_deref(),
+            password_hash: hash.as_deref(),
+        };
+        match state
+            .db
+            .update_user(&username, &update)
+            .await
+            .map_err(AppError::from)
+        {
+            Ok(_) => notice = Some(l.tf("admin.user_saved", &[("name", &username)])),
+            Err(e @ AppError::NotFound { what: "user", .. }) => return Err(ctx.err(e)),
+            Err(e) => {
+                let field = match e.field().as_deref() {
+                    Some("station") => "station_code".to_string(),
+                    Some(f) => f.to_string(),
+                    // The only other thing that can be missing: the staff entry.
+                    None => "staff_phone".to_string(),
+                };
+                errors.insert(field.clone(), l.error(e.code(), Some(&field)));
+            }
+        }
+    }
+    f.password.clear();
+    edit_view(&state, &ctx, username, f, errors, notice).await
 }
 
 async fn stations_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, PageError> {

@@ -23,6 +23,7 @@ crate::on_both!(
     service_area_map_sets_the_point_of_the_call,
     misplaced_accounts_are_reported,
     queues_sort_by_priority_and_status,
+    admins_change_and_disable_users,
 );
 
 fn no_redirects() -> reqwest::Client {
@@ -1088,4 +1089,122 @@ async fn queues_sort_by_priority_and_status(app: TestApp) {
     )
     .await;
     assert_eq!(status, 422);
+}
+
+async fn admins_change_and_disable_users(app: TestApp) {
+    add_user(&app, "wangli", Role::Operator, None).await;
+    let login = || async {
+        app.client
+            .post(app.url("/api/v1/login"))
+            .json(&serde_json::json!({"username": "wangli", "password": "correct horse battery"}))
+            .send()
+            .await
+            .unwrap()
+    };
+    let r = login().await;
+    assert_eq!(r.status(), 200);
+    let session = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let me = || async {
+        app.client
+            .get(app.url("/api/v1/me"))
+            .header("cookie", &session)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(me().await, 200);
+
+    // The users list links to each user's page, prefilled.
+    let (_, list) = page(&app, "admin", "/admin/users", "zh-CN").await;
+    assert!(list.contains("href=\"/admin/users/wangli\""), "{list}");
+    let (code, form) = page(&app, "admin", "/admin/users/wangli", "en").await;
+    assert_eq!(code, 200);
+    assert!(form.contains("value=\"张敏\""), "{form}");
+    let (code, _) = page(&app, "admin", "/admin/users/nobody", "en").await;
+    assert_eq!(code, 404);
+    let (code, _) = page(&app, "operator", "/admin/users/wangli", "en").await;
+    assert_eq!(code, 403);
+
+    let post = |fields: Vec<(&'static str, &'static str)>| {
+        let app = &app;
+        async move {
+            let r = no_redirects()
+                .post(app.url("/admin/users/wangli"))
+                .bearer_auth(app.token("admin"))
+                .header("accept-language", "en")
+                .form(&fields)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    // A station role without a station, an unknown staff phone, a short
+    // password: errors next to the fields, nothing changed.
+    let (code, html) = post(vec![
+        ("display_name", "王丽"),
+        ("role", "station"),
+        ("station_code", ""),
+        ("staff_phone", ""),
+    ])
+    .await;
+    assert_eq!(code, 422, "{html}");
+    assert!(html.contains("field invalid") && html.contains("e-station"));
+    let (code, _) = post(vec![
+        ("display_name", "王丽"),
+        ("role", "operator"),
+        ("staff_phone", "13999999999"),
+    ])
+    .await;
+    assert_eq!(code, 422);
+    let (code, _) = post(vec![
+        ("display_name", "王丽"),
+        ("role", "operator"),
+        ("password", "short"),
+    ])
+    .await;
+    assert_eq!(code, 422);
+    assert_eq!(me().await, 200, "nothing changed");
+
+    // Disabling ends the sessions and refuses new sign-ins.
+    let (code, html) = post(vec![
+        ("display_name", "王丽"),
+        ("role", "manager"),
+        ("disabled", "on"),
+    ])
+    .await;
+    assert_eq!(code, 200, "{html}");
+    assert!(html.contains("User wangli saved"));
+    assert_eq!(me().await, 401);
+    assert_eq!(login().await.status(), 401);
+    let user = app.db.user_by_name("wangli").await.unwrap().unwrap();
+    assert_eq!(
+        (user.role.as_str(), user.display_name.as_str()),
+        ("manager", "王丽")
+    );
+
+    // Enabled again with a new password.
+    let (code, _) = post(vec![
+        ("display_name", "王丽"),
+        ("role", "manager"),
+        ("password", "a new long password"),
+    ])
+    .await;
+    assert_eq!(code, 200);
+    let r = app
+        .client
+        .post(app.url("/api/v1/login"))
+        .json(&serde_json::json!({"username": "wangli", "password": "a new long password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
 }
