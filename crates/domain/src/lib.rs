@@ -18,6 +18,7 @@ pub use org::{PaymentState, Position};
 pub use phone::Phone;
 pub use role::{Permission, Role};
 pub use ticket::{
-    Action, Channel, Difficulty, EventKind, Kind, NewTicket, Priority, Status, Transition,
+    Action, Channel, Difficulty, EventKind, Kind, NewTicket, Priority, Satisfaction, Status,
+    Transition,
 };
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};

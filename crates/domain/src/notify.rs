@@ -111,6 +111,8 @@ fn event_zh(event: EventKind) -> &'static str {
         EventKind::Merged => "已合并",
         EventKind::Warned => "超时预警",
         EventKind::Escalated => "升级督办",
+        EventKind::CallbackNotReached => "回访未接通",
+        EventKind::ClosedBySupervisor => "主管结单",
     }
 }
 

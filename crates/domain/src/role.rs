@@ -93,8 +93,11 @@ impl Role {
                     Role::Admin | Role::Operator | Role::Station | Role::Repairer
                 )
             }
+            // Closing without a callback is a supervisor's decision.
+            Action::Close { .. } => matches!(self, Role::Admin | Role::Manager),
             Action::Answer { .. }
             | Action::Callback { .. }
+            | Action::CallbackNotReached { .. }
             | Action::Cancel { .. }
             | Action::Reopen { .. }
             | Action::Merge { .. } => matches!(self, Role::Admin | Role::Operator),
@@ -125,9 +128,12 @@ mod tests {
     fn stations_do_field_work_but_do_not_close() {
         assert!(Role::Station.may_act(&Action::Accept));
         assert!(!Role::Station.may_act(&Action::Callback {
-            satisfied: true,
+            satisfaction: crate::Satisfaction::Satisfied,
             note: String::new()
         }));
+        let close = Action::Close { reason: "r".into() };
+        assert!(Role::Manager.may_act(&close) && Role::Admin.may_act(&close));
+        assert!(!Role::Operator.may_act(&close) && !Role::Station.may_act(&close));
         assert!(!Role::Station.has(Permission::SeeAllStations));
         assert!(!Role::Repairer.may_act(&Action::Accept));
     }

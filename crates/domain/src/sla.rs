@@ -416,8 +416,14 @@ pub fn clock_changes(
             },
             CancelAll,
         ],
-        EventKind::Answered | EventKind::Cancelled | EventKind::Merged => vec![CancelAll],
-        EventKind::Registered | EventKind::Warned | EventKind::Escalated => vec![],
+        EventKind::Answered
+        | EventKind::Cancelled
+        | EventKind::Merged
+        | EventKind::ClosedBySupervisor => vec![CancelAll],
+        EventKind::Registered
+        | EventKind::Warned
+        | EventKind::Escalated
+        | EventKind::CallbackNotReached => vec![],
     }
 }
 

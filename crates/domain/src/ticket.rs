@@ -82,6 +82,15 @@ code_enum!(
     }
 );
 
+code_enum!(
+    /// What the customer says at the callback (满意 / 基本满意 / 不满意).
+    Satisfaction, "satisfaction" {
+        Satisfied = "satisfied",
+        BasicallySatisfied = "basically_satisfied",
+        Unsatisfied = "unsatisfied",
+    }
+);
+
 code_enum!(Status, "status" {
     Registered = "registered",
     Dispatched = "dispatched",
@@ -115,6 +124,10 @@ code_enum!(
         // Fired by a clock (see `sla`), not by a command; the state does not change.
         Warned = "warned",
         Escalated = "escalated",
+        // A callback that did not reach the customer (tried again later), and a
+        // close by a supervisor without a callback.
+        CallbackNotReached = "callback_not_reached",
+        ClosedBySupervisor = "closed_by_supervisor",
     }
 );
 
@@ -143,8 +156,16 @@ pub enum Action {
         measured_temp_c: Option<f64>,
     },
     Callback {
-        satisfied: bool,
+        satisfaction: Satisfaction,
         note: String,
+    },
+    /// The callback did not reach the customer; the ticket waits for another try.
+    CallbackNotReached {
+        note: String,
+    },
+    /// A supervisor closes the ticket without a callback (recorded with the reason).
+    Close {
+        reason: String,
     },
     Answer {
         note: String,
@@ -170,6 +191,8 @@ impl Action {
             Action::Schedule { .. } => "schedule",
             Action::Resolve { .. } => "resolve",
             Action::Callback { .. } => "callback",
+            Action::CallbackNotReached { .. } => "callback_not_reached",
+            Action::Close { .. } => "close",
             Action::Answer { .. } => "answer",
             Action::Cancel { .. } => "cancel",
             Action::Reopen { .. } => "reopen",
@@ -219,14 +242,20 @@ impl Action {
                     measured_temp_c,
                 }
             }
-            Action::Callback { satisfied, note } => {
+            Action::Callback { satisfaction, note } => {
                 let note = optional_text("note", &note, MAX_NOTE)?;
-                if !satisfied && note.is_empty() {
+                if satisfaction == Satisfaction::Unsatisfied && note.is_empty() {
                     // The station needs to know what is still wrong.
                     return Err(DomainError::required("note"));
                 }
-                Action::Callback { satisfied, note }
+                Action::Callback { satisfaction, note }
             }
+            Action::CallbackNotReached { note } => Action::CallbackNotReached {
+                note: optional_text("note", &note, MAX_NOTE)?,
+            },
+            Action::Close { reason } => Action::Close {
+                reason: required_text("reason", &reason, MAX_NOTE)?,
+            },
             Action::Answer { note } => Action::Answer {
                 note: required_text("note", &note, MAX_NOTE)?,
             },
@@ -318,27 +347,30 @@ impl Status {
                 EventKind::Resolved,
                 json!({ "note": note, "measured_temp_c": measured_temp_c }),
             ),
-            (
-                Resolved,
-                Action::Callback {
-                    satisfied: true,
-                    note,
-                },
-            ) => t(
-                Closed,
-                EventKind::CallbackSatisfied,
-                json!({ "note": note }),
-            ),
-            (
-                Resolved,
-                Action::Callback {
-                    satisfied: false,
-                    note,
-                },
-            ) => t(
+            // Satisfied or basically satisfied closes; the words are kept.
+            (Resolved, Action::Callback { satisfaction, note })
+                if *satisfaction != Satisfaction::Unsatisfied =>
+            {
+                t(
+                    Closed,
+                    EventKind::CallbackSatisfied,
+                    json!({ "note": note, "satisfaction": satisfaction.code(), "satisfied": true }),
+                )
+            }
+            (Resolved, Action::Callback { note, .. }) => t(
                 Dispatched,
                 EventKind::CallbackUnsatisfied,
+                json!({ "note": note, "satisfaction": "unsatisfied", "satisfied": false }),
+            ),
+            (Resolved, Action::CallbackNotReached { note }) => t(
+                Resolved,
+                EventKind::CallbackNotReached,
                 json!({ "note": note }),
+            ),
+            (s, Action::Close { reason }) if !s.is_terminal() => t(
+                Closed,
+                EventKind::ClosedBySupervisor,
+                json!({ "reason": reason }),
             ),
             (Registered, Action::Answer { note }) => {
                 t(Closed, EventKind::Answered, json!({ "note": note }))
@@ -503,7 +535,7 @@ mod tests {
             ),
             (
                 Action::Callback {
-                    satisfied: true,
+                    satisfaction: Satisfaction::BasicallySatisfied,
                     note: String::new(),
                 },
                 Status::Closed,
@@ -516,11 +548,58 @@ mod tests {
     }
 
     #[test]
+    fn a_callback_that_does_not_reach_the_customer_keeps_the_ticket_waiting() {
+        let t = Status::Resolved
+            .decide(
+                &Action::CallbackNotReached {
+                    note: "无人接听".into(),
+                },
+                Some("S01"),
+            )
+            .unwrap();
+        assert_eq!(
+            (t.to, t.event),
+            (Status::Resolved, EventKind::CallbackNotReached)
+        );
+        assert!(
+            Status::Dispatched
+                .decide(
+                    &Action::CallbackNotReached {
+                        note: String::new()
+                    },
+                    Some("S01")
+                )
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn a_supervisor_closes_any_open_ticket_but_not_a_finished_one() {
+        let close = Action::Close {
+            reason: "用户已自行修好".into(),
+        };
+        for s in [
+            Status::Registered,
+            Status::Dispatched,
+            Status::OnSite,
+            Status::Resolved,
+        ] {
+            let t = s.decide(&close, Some("S01")).unwrap();
+            assert_eq!(
+                (t.to, t.event),
+                (Status::Closed, EventKind::ClosedBySupervisor)
+            );
+        }
+        assert!(Status::Closed.decide(&close, Some("S01")).is_err());
+        assert!(Status::Cancelled.decide(&close, Some("S01")).is_err());
+    }
+
+    #[test]
     fn unsatisfied_callback_reopens_to_the_station() {
         let t = Status::Resolved
             .decide(
                 &Action::Callback {
-                    satisfied: false,
+                    satisfaction: Satisfaction::Unsatisfied,
                     note: "still cold".into(),
                 },
                 Some("S01"),
@@ -584,7 +663,7 @@ mod tests {
             Some("measured_temp_c")
         );
         let silent = Action::Callback {
-            satisfied: false,
+            satisfaction: Satisfaction::Unsatisfied,
             note: " ".into(),
         };
         assert_eq!(silent.validate(now).unwrap_err().field(), Some("note"));
@@ -708,10 +787,14 @@ mod tests {
                 note: "n".into(),
                 measured_temp_c: None
             }),
-            any::<bool>().prop_map(|satisfied| Action::Callback {
-                satisfied,
+            prop::sample::select(Satisfaction::ALL).prop_map(|satisfaction| Action::Callback {
+                satisfaction,
                 note: "n".into()
             }),
+            Just(Action::CallbackNotReached {
+                note: String::new()
+            }),
+            Just(Action::Close { reason: "r".into() }),
             Just(Action::Answer { note: "n".into() }),
             Just(Action::Cancel { reason: "r".into() }),
             Just(Action::Reopen { reason: "r".into() }),
@@ -722,7 +805,8 @@ mod tests {
     proptest! {
         /// Whatever sequence of commands arrives, the machine never leaves a
         /// terminal state except by reopening a closed ticket, and a ticket is
-        /// only ever closed through an answer or a satisfied callback.
+        /// only ever closed through an answer, a satisfied callback or a
+        /// supervisor's explicit close.
         #[test]
         fn state_machine_invariants(actions in proptest::collection::vec(any_action(), 0..40)) {
             let mut status = Status::Registered;
@@ -734,7 +818,10 @@ mod tests {
                             prop_assert!(status == Status::Closed && t.event == EventKind::Reopened);
                         }
                         if t.to == Status::Closed {
-                            let closing = matches!(t.event, EventKind::Answered | EventKind::CallbackSatisfied);
+                            let closing = matches!(
+                                t.event,
+                                EventKind::Answered | EventKind::CallbackSatisfied | EventKind::ClosedBySupervisor
+                            );
                             prop_assert!(closing);
                         }
                         if t.to == Status::Dispatched {

@@ -6,7 +6,9 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use domain::ticket::NewTicketInput;
-use domain::{Action, DomainError, Kind, NewTicket, Permission, Priority, Status, Timestamp};
+use domain::{
+    Action, DomainError, Kind, NewTicket, Permission, Priority, Satisfaction, Status, Timestamp,
+};
 use serde::{Deserialize, Serialize};
 use store::org::StationRow;
 use store::tickets::{EventRow, TicketFilter, TicketRow};
@@ -53,7 +55,8 @@ pub struct CreateTicket {
 /// A command on a ticket. `action` says which; the other fields are its inputs.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ActionRequest {
-    /// dispatch | accept | contact | arrive | schedule | resolve | callback | answer | cancel | reopen | merge
+    /// dispatch | accept | contact | arrive | schedule | resolve | callback | callback_not_reached |
+    /// answer | cancel | reopen | merge | close (supervisors: without a callback)
     pub action: String,
     /// dispatch: the station to send the ticket to.
     pub station_code: Option<String>,
@@ -63,9 +66,11 @@ pub struct ActionRequest {
     pub appointment_at: Option<String>,
     /// resolve: room temperature measured, °C.
     pub measured_temp_c: Option<f64>,
-    /// callback: whether the customer is satisfied.
+    /// callback: whether the customer is satisfied (yes → closed, no → reopened).
     pub satisfied: Option<bool>,
-    /// cancel, reopen: why.
+    /// callback, instead of `satisfied`: satisfied | basically_satisfied (both close) | unsatisfied (reopens).
+    pub satisfaction: Option<String>,
+    /// cancel, reopen, close: why.
     pub reason: Option<String>,
     /// merge: number of the ticket this one duplicates.
     pub into: Option<String>,
@@ -319,10 +324,20 @@ fn parse_action(body: ActionRequest, state: &AppState) -> Result<Action, AppErro
             measured_temp_c: body.measured_temp_c,
         },
         "callback" => Action::Callback {
-            satisfied: body
-                .satisfied
-                .ok_or_else(|| DomainError::required("satisfied"))?,
+            // `satisfaction` (three answers) or, as before, `satisfied` (yes/no).
+            satisfaction: match (body.satisfaction.as_deref(), body.satisfied) {
+                (Some(text), _) => Satisfaction::parse(text)?,
+                (None, Some(true)) => Satisfaction::Satisfied,
+                (None, Some(false)) => Satisfaction::Unsatisfied,
+                (None, None) => return Err(DomainError::required("satisfaction").into()),
+            },
             note: body.note.unwrap_or_default(),
+        },
+        "callback_not_reached" => Action::CallbackNotReached {
+            note: body.note.unwrap_or_default(),
+        },
+        "close" => Action::Close {
+            reason: required(body.reason, "reason")?,
         },
         "answer" => Action::Answer {
             note: required(body.note, "note")?,

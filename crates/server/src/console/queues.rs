@@ -112,6 +112,8 @@ pub async fn filter(
     };
     let now = state.now();
     let sort = match q.sort.trim() {
+        // Callbacks are made in the order the work was finished.
+        "" if queue == "callback" => "oldest",
         "" => "newest",
         s => SORTS
             .iter()
@@ -120,7 +122,7 @@ pub async fn filter(
             .ok_or_else(|| DomainError::unknown("sort", q.sort.clone()))?,
     };
     let group_by = match (sort, queue) {
-        (_, "late") => None,
+        (_, "late" | "warning") => None,
         ("priority", _) => Some(QueueGroup::Priority),
         ("status", _) => Some(QueueGroup::Status),
         _ => None,
@@ -233,15 +235,15 @@ pub async fn rows(
 }
 
 /// The sortable column headers: the created column toggles newest/oldest;
-/// priority and status order by group (not on the late queue, see [`SORTS`]).
+/// priority and status order by group (not on the clock queues, see [`SORTS`]).
 pub fn sort_headers(q: &QueueQuery, queue: &str) -> Vec<(&'static str, String, &'static str)> {
-    let current = if q.sort.is_empty() {
-        "newest"
-    } else {
-        q.sort.as_str()
+    let current = match q.sort.as_str() {
+        "" if queue == "callback" => "oldest",
+        "" => "newest",
+        sort => sort,
     };
     let mut out = Vec::new();
-    if queue != "late" {
+    if queue != "late" && queue != "warning" {
         for (column, sort) in [("status", "status"), ("priority", "priority")] {
             let aria = if current == sort { "ascending" } else { "none" };
             out.push((

@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use domain::error::required_text;
 use domain::ticket::MAX_NOTE;
-use domain::{Action, DomainError, Role, Status, Timestamp};
+use domain::{Action, DomainError, Role, Satisfaction, Status, Timestamp};
 use serde::Deserialize;
 use store::tickets::TicketRow;
 
@@ -29,7 +29,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The actions a ticket page can offer, with their shortcut keys and inputs.
-pub const ACTIONS: [(&str, char, &[&str]); 12] = [
+pub const ACTIONS: [(&str, char, &[&str]); 15] = [
     ("dispatch", 'd', &["station_code"]),
     ("accept", 'a', &[]),
     ("contact", 'c', &["note"]),
@@ -37,12 +37,24 @@ pub const ACTIONS: [(&str, char, &[&str]); 12] = [
     ("schedule", 's', &["appointment_at"]),
     ("resolve", 'r', &["note", "measured_temp_c"]),
     ("callback_ok", 'k', &["note"]),
+    ("callback_basic", 'b', &["note"]),
     ("callback_no", 'u', &["note"]),
+    ("callback_missed", 'h', &["note"]),
     ("answer", 'w', &["note"]),
     ("cancel", 'x', &["reason"]),
     ("reopen", 'o', &["reason"]),
     ("merge", 'm', &["into"]),
+    ("close", 'l', &["reason"]),
 ];
+
+/// The customer's answer each callback button records.
+fn satisfaction(name: &str) -> Satisfaction {
+    match name {
+        "callback_ok" => Satisfaction::Satisfied,
+        "callback_basic" => Satisfaction::BasicallySatisfied,
+        _ => Satisfaction::Unsatisfied,
+    }
+}
 
 /// A stand-in action of each kind, to ask the state machine and the role
 /// whether it could happen now (inputs are checked when it really happens).
@@ -64,9 +76,15 @@ fn sample(name: &str) -> Option<Action> {
             note: String::new(),
             measured_temp_c: None,
         },
-        "callback_ok" | "callback_no" => Action::Callback {
-            satisfied: name == "callback_ok",
+        "callback_ok" | "callback_basic" | "callback_no" => Action::Callback {
+            satisfaction: satisfaction(name),
             note: String::new(),
+        },
+        "callback_missed" => Action::CallbackNotReached {
+            note: String::new(),
+        },
+        "close" => Action::Close {
+            reason: String::new(),
         },
         "answer" => Action::Answer {
             note: String::new(),
@@ -367,6 +385,23 @@ fn event_detail(state: &AppState, l: Lang, data: &serde_json::Value) -> String {
     if let Some(into) = text("into") {
         parts.push(format!("{}: {into}", l.field("into")));
     }
+    if let Some(answer) = text("satisfaction") {
+        parts.push(l.code_name("satisfaction", answer));
+    }
+    // Clock events: which step, how far up the ladder, how late.
+    if let Some(step) = text("step") {
+        parts.push(l.code_name("clock", step));
+    }
+    if let Some(level) = data.get("level").and_then(|v| v.as_i64()) {
+        parts.push(l.t("clock.escalated").replace("{}", &level.to_string()));
+    }
+    if let Some(ms) = data.get("late_ms").and_then(|v| v.as_i64()) {
+        let span = match l {
+            Lang::Zh => domain::sla::span_zh(ms),
+            Lang::En => domain::sla::span_en(ms),
+        };
+        parts.push(l.t("clock.late_by").replace("{}", &span));
+    }
     for key in ["note", "reason"] {
         if let Some(s) = text(key) {
             parts.push(s.to_string());
@@ -445,9 +480,15 @@ fn parse_action(state: &AppState, f: &ActionForm) -> Result<Action, DomainError>
                 ),
             },
         },
-        "callback_ok" | "callback_no" => Action::Callback {
-            satisfied: f.action == "callback_ok",
+        "callback_ok" | "callback_basic" | "callback_no" => Action::Callback {
+            satisfaction: satisfaction(&f.action),
             note: f.note.clone(),
+        },
+        "callback_missed" => Action::CallbackNotReached {
+            note: f.note.clone(),
+        },
+        "close" => Action::Close {
+            reason: required(&f.reason, "reason")?,
         },
         "answer" => Action::Answer {
             note: required(&f.note, "note")?,

@@ -3,6 +3,7 @@
 mod helpers;
 
 mod auth;
+mod callback;
 mod clocks;
 mod console;
 mod gateway;
