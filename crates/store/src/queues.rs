@@ -213,10 +213,10 @@ impl Db {
     pub async fn queue_counts(&self, scope: Option<i64>, now: Timestamp) -> Result<QueueCounts> {
         Ok(QueueCounts {
             warning: self
-                .count(&[], scope, Some(ClockQueue { now, late: false }))
+                .clock_count(scope, ClockQueue { now, late: false })
                 .await?,
             late: self
-                .count(&[], scope, Some(ClockQueue { now, late: true }))
+                .clock_count(scope, ClockQueue { now, late: true })
                 .await?,
             ..self.state_counts(scope).await?
         })
@@ -235,7 +235,7 @@ impl Db {
         ];
         let mut n = [0i64; 4];
         for (i, statuses) in queues.iter().enumerate() {
-            n[i] = self.count(statuses, scope, None).await?;
+            n[i] = self.count(statuses, scope).await?;
         }
         Ok(QueueCounts {
             registered: n[0],
@@ -246,22 +246,39 @@ impl Db {
         })
     }
 
-    async fn count(
-        &self,
-        statuses: &[Status],
-        scope: Option<i64>,
-        clocks: Option<ClockQueue>,
-    ) -> Result<i64> {
+    async fn count(&self, statuses: &[Status], scope: Option<i64>) -> Result<i64> {
         let mut sql = Sql::new("SELECT COUNT(*) FROM tickets t WHERE 1 = 1");
         push_filters(
             &mut sql,
             &QueueFilter {
                 statuses: statuses.to_vec(),
                 station_scope: scope,
-                clocks,
                 ..Default::default()
             },
         );
+        Ok(sql.query().fetch_one(&self.pool).await?.try_get(0)?)
+    }
+
+    /// Tickets with a running clock past its warning point (still in time)
+    /// or past its deadline, counted on the clocks alone — every clock
+    /// belongs to a ticket, so the tickets table is only read for a
+    /// station's scope.
+    async fn clock_count(&self, scope: Option<i64>, c: ClockQueue) -> Result<i64> {
+        let mut sql = Sql::new(
+            "SELECT COUNT(DISTINCT c.ticket_id) FROM ticket_clocks c WHERE c.state = 'running' AND c.warn_at <= ",
+        );
+        sql.bind_int(c.now.millis());
+        sql.push(if c.late {
+            " AND c.due_at <= "
+        } else {
+            " AND c.due_at > "
+        })
+        .bind_int(c.now.millis());
+        if let Some(station) = scope {
+            // As a station user sees tickets (TicketRow::visible_to): dispatched to it.
+            sql.push(" AND (SELECT t.station_id FROM tickets t WHERE t.id = c.ticket_id) = ")
+                .bind_int(station);
+        }
         Ok(sql.query().fetch_one(&self.pool).await?.try_get(0)?)
     }
 

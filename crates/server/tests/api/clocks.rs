@@ -589,6 +589,23 @@ async fn console_shows_clocks_and_late_queue(app: TestApp) {
         late.contains(&format!("data-number=\"{number}\"")),
         "{late}"
     );
+    // The tabs count it, for everyone and for its station only.
+    let stations = app.db.station_ids().await.unwrap();
+    let now = START.plus_millis(11 * MIN);
+    for (scope, late) in [
+        (None, 1),
+        (Some(stations["S01"]), 1),
+        (Some(stations["S02"]), 0),
+    ] {
+        let counts = app.db.queue_counts(scope, now).await.unwrap();
+        assert_eq!((counts.warning, counts.late), (0, late), "{scope:?}");
+    }
+    let at_nine = app
+        .db
+        .queue_counts(None, START.plus_millis(9 * MIN))
+        .await
+        .unwrap();
+    assert_eq!((at_nine.warning, at_nine.late), (1, 0));
     let (_, t) = page(format!("/tickets/{number}"), "operator").await;
     assert!(t.contains("id=\"clocks\""));
     assert!(t.contains("已超时 1分钟"), "{t}");
