@@ -17,7 +17,7 @@ use chrono::TimeZone as _;
 use chrono_tz::Tz;
 use domain::{
     Action, Channel, Difficulty, Kind, NewTicket, PaymentState, Phone, Position, Priority, Role,
-    Timestamp,
+    Satisfaction, Timestamp,
 };
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom as _;
@@ -1433,7 +1433,8 @@ fn open_until(steps: &[Step], at: Timestamp) -> bool {
                         Action::Answer { .. }
                             | Action::Cancel { .. }
                             | Action::Callback {
-                                satisfied: true,
+                                satisfaction: Satisfaction::Satisfied
+                                    | Satisfaction::BasicallySatisfied,
                                 ..
                             }
                     )
@@ -1766,7 +1767,13 @@ fn callback(rng: &mut StdRng, line: &mut Timeline, satisfied: bool) {
     line.push(
         line.operator(),
         Action::Callback {
-            satisfied,
+            satisfaction: if !satisfied {
+                Satisfaction::Unsatisfied
+            } else if rng.random_bool(0.2) {
+                Satisfaction::BasicallySatisfied
+            } else {
+                Satisfaction::Satisfied
+            },
             note: note.to_string(),
         },
     );

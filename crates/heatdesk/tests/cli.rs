@@ -89,7 +89,13 @@ fn text(o: &Output) -> String {
 
 /// Starts `serve` on a free port and returns the child and its base URL.
 fn serve(db: &Database) -> (Child, String) {
+    serve_with(db, &[])
+}
+
+/// As [`serve`], with global flags (`--config FILE`) before the subcommand.
+fn serve_with(db: &Database, global: &[&str]) -> (Child, String) {
     let mut child = Command::new(BIN)
+        .args(global)
         .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &db.url])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
@@ -422,4 +428,97 @@ fn invalid_policy_stops_serve() {
         assert!(text(&out).contains(key), "{key}: {}", text(&out));
     }
     let _ = std::fs::remove_file(&path);
+}
+
+/// A clock that falls due while the process is dead (`kill -9`) fires once
+/// when it is back. The one test here that waits for real time: what it
+/// checks is the process dying, which no manual clock can stand in for.
+#[test]
+fn a_clock_due_during_a_kill_9_fires_after_restart() {
+    let db = sqlite("kill9");
+    let dir = std::env::temp_dir().join(format!("heatdesk_kill9_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let stations = dir.join("stations.geojson");
+    std::fs::write(&stations, STATIONS).expect("write");
+    let config = dir.join("heatdesk.toml");
+    std::fs::write(
+        &config,
+        "[[sla]]\naccept = \"2s\"\nwarn_at = 0.5\n\n\
+         [escalation]\nlevels = [ { after = \"0s\", notify = [\"general_manager\"] } ]\n\n\
+         [workers]\ninterval = \"100ms\"\n",
+    )
+    .expect("write");
+    let config = config.to_str().expect("path").to_string();
+    assert!(run(&db, &["migrate"], None).status.success());
+    let o = run(
+        &db,
+        &["import", "stations", stations.to_str().unwrap()],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(
+        &db,
+        &["token", "create", "--name", "t", "--role", "operator"],
+        None,
+    );
+    let token = String::from_utf8_lossy(&o.stdout).trim().to_string();
+
+    let rt = tokio_runtime();
+    let client = reqwest::Client::new();
+    let (mut first, base) = serve_with(&db, &["--config", &config]);
+    let number = rt.block_on(async {
+        let r = client
+            .post(format!("{base}/api/v1/tickets"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({
+                "kind": "repair", "category": "暖气不热", "priority": "urgent",
+                "caller_name": "王秀英", "caller_phone": "13800000001",
+                "address": "幸福小区3栋2单元501", "description": "不热",
+                "station_code": "S01", "dispatch": true,
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let body: serde_json::Value = r.json().await.unwrap();
+        body["number"].as_str().unwrap().to_string()
+    });
+    // SIGKILL: no shutdown, nothing flushed on the way out.
+    first.kill().expect("kill -9");
+    let _ = first.wait();
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+
+    let (mut second, base) = serve_with(&db, &["--config", &config]);
+    let accept_events = rt.block_on(async {
+        let fetch = || async {
+            let t: serde_json::Value = client
+                .get(format!("{base}/api/v1/tickets/{number}"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            t["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["step"] == "accept")
+                .map(|e| e["kind"].as_str().unwrap().to_string())
+                .collect::<Vec<String>>()
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        while fetch().await.is_empty() && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        // A few more scheduler ticks, to see that nothing fires twice.
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        fetch().await
+    });
+    let _ = second.kill();
+    let _ = second.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    // The warning came due while it was down and is dropped; the escalation fires once.
+    assert_eq!(accept_events, vec!["escalated".to_string()]);
 }
