@@ -5,6 +5,7 @@ mod helpers;
 mod auth;
 mod clocks;
 mod console;
+mod field;
 mod gateway;
 mod ops;
 mod registers;
