@@ -28,7 +28,10 @@ pub fn too_large(field: &str) -> AppError {
         status: StatusCode::PAYLOAD_TOO_LARGE,
         code: "photo_too_large",
         field: Some(field.to_string()),
-        message: format!("{field}: a file is larger than {} MB", MAX_PHOTO_BYTES >> 20),
+        message: format!(
+            "{field}: a file is larger than {} MB",
+            MAX_PHOTO_BYTES >> 20
+        ),
     }
 }
 
@@ -142,20 +145,31 @@ mod tests {
 
     #[test]
     fn what_is_not_an_image_is_refused() {
-        assert_eq!(prepare_photo(b"%PDF-1.4 hello").unwrap_err().code(), "not_an_image");
+        assert_eq!(
+            prepare_photo(b"%PDF-1.4 hello").unwrap_err().code(),
+            "not_an_image"
+        );
         let mut broken = png(10, 10);
         broken.truncate(30);
         assert_eq!(prepare_photo(&broken).unwrap_err().code(), "not_an_image");
         assert_eq!(
-            prepare_photo(&vec![0u8; MAX_PHOTO_BYTES + 1]).unwrap_err().code(),
+            prepare_photo(&vec![0u8; MAX_PHOTO_BYTES + 1])
+                .unwrap_err()
+                .code(),
             "photo_too_large"
         );
         assert!(prepare_signature("").unwrap().is_none());
         assert_eq!(
-            prepare_signature("data:text/html;base64,PGI+").unwrap_err().code(),
+            prepare_signature("data:text/html;base64,PGI+")
+                .unwrap_err()
+                .code(),
             "not_an_image"
         );
         let sig = base64::engine::general_purpose::STANDARD.encode(png(30, 10));
-        assert!(prepare_signature(&format!("data:image/png;base64,{sig}")).unwrap().is_some());
+        assert!(
+            prepare_signature(&format!("data:image/png;base64,{sig}"))
+                .unwrap()
+                .is_some()
+        );
     }
 }

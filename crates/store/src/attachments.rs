@@ -3,9 +3,9 @@
 //! (see [`crate::tickets::CommandExtras`]), so a resolution is stored with
 //! all its files or not at all.
 
-use domain::{Status, Timestamp};
 use crate::tickets::{SELECT, TicketRow, push_common_filters};
 use crate::{Db, Result, Sql};
+use domain::{Status, Timestamp};
 
 /// `photo` or `signature`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,12 +12,12 @@
 use std::collections::HashMap;
 
 use askama::Template;
+use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::Router;
 use domain::ticket::MAX_NOTE;
 use domain::{Action, DomainError, Role, Status, Timestamp};
 use serde_json::json;
@@ -320,7 +320,8 @@ async fn read_form(mut multipart: Multipart) -> Result<Sent, AppError> {
                 }
             }
             if over {
-                sent.problem.get_or_insert_with(|| photos::too_large("photos"));
+                sent.problem
+                    .get_or_insert_with(|| photos::too_large("photos"));
             } else if !bytes.is_empty() {
                 if sent.photos.len() >= MAX_PHOTOS {
                     sent.problem.get_or_insert_with(|| {
@@ -353,7 +354,11 @@ async fn read_form(mut multipart: Multipart) -> Result<Sent, AppError> {
 }
 
 /// The action and its extra details from the form (files come later).
-fn parse(state: &AppState, f: &FieldForm, now: Timestamp) -> Result<(Action, CommandExtras), AppError> {
+fn parse(
+    state: &AppState,
+    f: &FieldForm,
+    now: Timestamp,
+) -> Result<(Action, CommandExtras), AppError> {
     let mut extras = CommandExtras::default();
     let tz = state.settings.tz;
     let action = match f.action.as_str() {
@@ -369,7 +374,8 @@ fn parse(state: &AppState, f: &FieldForm, now: Timestamp) -> Result<(Action, Com
             if f.from.trim().is_empty() {
                 return Err(DomainError::required("from").into());
             }
-            let start = Timestamp::parse("from", &format!("{}T{}", f.date.trim(), f.from.trim()), tz)?;
+            let start =
+                Timestamp::parse("from", &format!("{}T{}", f.date.trim(), f.from.trim()), tz)?;
             if start < now.plus_millis(-5 * Timestamp::MINUTE) {
                 return Err(AppError::BadRequest {
                     status: StatusCode::UNPROCESSABLE_ENTITY,
@@ -385,7 +391,9 @@ fn parse(state: &AppState, f: &FieldForm, now: Timestamp) -> Result<(Action, Com
                     tz,
                 )?;
                 if end <= start {
-                    return Err(DomainError::invalid("until", "the window ends before it starts").into());
+                    return Err(
+                        DomainError::invalid("until", "the window ends before it starts").into(),
+                    );
                 }
                 extras
                     .event_data

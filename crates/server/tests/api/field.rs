@@ -84,13 +84,22 @@ async fn session(app: &TestApp, user: &str) -> String {
 async fn assigned_ticket(app: &TestApp, staff: i64) -> String {
     let number = app.register_repair().await;
     let (s, b) = app
-        .act("operator", &number, json!({"action": "dispatch", "station_code": "S01"}))
+        .act(
+            "operator",
+            &number,
+            json!({"action": "dispatch", "station_code": "S01"}),
+        )
         .await;
     assert_eq!(s, 200, "{b}");
-    let (s, b) = app.act("station", &number, json!({"action": "accept"})).await;
+    let (s, b) = app
+        .act("station", &number, json!({"action": "accept"}))
+        .await;
     assert_eq!(s, 200, "{b}");
     let t = app.db.ticket(&number).await.unwrap().unwrap();
-    app.db.assign_ticket(&t, staff, "station", START).await.unwrap();
+    app.db
+        .assign_ticket(&t, staff, "station", START)
+        .await
+        .unwrap();
     number
 }
 
@@ -191,7 +200,10 @@ async fn field_flow_with_photo_and_signature(app: TestApp) {
     assert_eq!(kinds, ["photo", "signature"]);
     let events = app.db.ticket_events(t.id).await.unwrap();
     let scheduled = events.iter().find(|e| e.kind == "scheduled").unwrap();
-    assert!(scheduled.data["appointment_until"].as_i64().unwrap() > scheduled.data["appointment_at"].as_i64().unwrap());
+    assert!(
+        scheduled.data["appointment_until"].as_i64().unwrap()
+            > scheduled.data["appointment_at"].as_i64().unwrap()
+    );
     let resolved = events.iter().find(|e| e.kind == "resolved").unwrap();
     assert_eq!(resolved.data["parts"], json!(["阀门 DN20", "生料带"]));
     assert_eq!(resolved.actor, "zhao");
@@ -261,7 +273,9 @@ async fn bad_files_and_past_appointments_store_nothing(app: TestApp) {
         &app,
         &cookie,
         &number,
-        step("schedule").text("date", "2026-12-04").text("from", "08:00"),
+        step("schedule")
+            .text("date", "2026-12-04")
+            .text("from", "08:00"),
     )
     .await;
     assert_eq!(s, 422);
@@ -285,15 +299,19 @@ async fn bad_files_and_past_appointments_store_nothing(app: TestApp) {
     let form = step("resolve")
         .text("note", "已修好")
         .part("photos", photo(png(40, 40), "ok.png"))
-        .part("photos", photo(b"%PDF-1.4 not a photo".to_vec(), "photo.jpg"))
+        .part(
+            "photos",
+            photo(b"%PDF-1.4 not a photo".to_vec(), "photo.jpg"),
+        )
         .text("signature", signature());
     let (s, html) = post_m(&app, &cookie, &number, form).await;
     assert_eq!(s, 422);
     assert!(html.contains("只能上传图片"), "{html}");
     // Over the size limit.
-    let form = step("resolve")
-        .text("note", "已修好")
-        .part("photos", photo(vec![0xFF; 10 * 1024 * 1024 + 1], "huge.jpg"));
+    let form = step("resolve").text("note", "已修好").part(
+        "photos",
+        photo(vec![0xFF; 10 * 1024 * 1024 + 1], "huge.jpg"),
+    );
     let (s, html) = post_m(&app, &cookie, &number, form).await;
     assert_eq!(s, 413);
     assert!(html.contains("文件超过 10 MB"), "{html}");
@@ -329,25 +347,38 @@ async fn repairers_act_only_on_their_own_tickets(app: TestApp) {
     assert_eq!(status(&app, &theirs).await, "accepted");
 
     // In the API: a repairer token is no one's assignee.
-    let (s, body) = app.act("repairer", &theirs, json!({"action": "contact"})).await;
+    let (s, body) = app
+        .act("repairer", &theirs, json!({"action": "contact"}))
+        .await;
     assert_eq!(s, 403, "{body}");
     assert_eq!(body["code"], "not_assigned");
     // The station itself may still record the step; so may the assignee.
     let cookie_qian = session(&app, "qian").await;
     let (s, body) = post_m(&app, &cookie_qian, &theirs, step("contact")).await;
     assert_eq!(s, 303, "{body}");
-    let (s, _) = app.act("station", &theirs, json!({"action": "arrive"})).await;
+    let (s, _) = app
+        .act("station", &theirs, json!({"action": "arrive"}))
+        .await;
     assert_eq!(s, 200);
 
     // Not yet assigned: any repairer of the station may take the step.
     let open = assigned_ticket(&app, zhao).await;
-    let (s, body) = app.act("repairer", &open, json!({"action": "contact"})).await;
+    let (s, body) = app
+        .act("repairer", &open, json!({"action": "contact"}))
+        .await;
     assert_eq!(s, 403, "assigned to zhao: {body}");
     let number = app.register_repair().await;
-    app.act("operator", &number, json!({"action": "dispatch", "station_code": "S01"}))
+    app.act(
+        "operator",
+        &number,
+        json!({"action": "dispatch", "station_code": "S01"}),
+    )
+    .await;
+    app.act("station", &number, json!({"action": "accept"}))
         .await;
-    app.act("station", &number, json!({"action": "accept"})).await;
-    let (s, body) = app.act("repairer", &number, json!({"action": "contact"})).await;
+    let (s, body) = app
+        .act("repairer", &number, json!({"action": "contact"}))
+        .await;
     assert_eq!(s, 200, "{body}");
 
     // A station user's phone list is the station's open work.
