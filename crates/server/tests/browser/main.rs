@@ -748,14 +748,19 @@ async fn a_repairer_resolves_on_the_phone_with_photo_and_signature() {
         height.as_f64().unwrap_or(0.0) >= 48.0,
         "touch target {height}"
     );
-    for (form, next) in [("m-contact", "m-arrive"), ("m-arrive", "m-resolve")] {
+    for (form, reached) in [("m-contact", "contacted"), ("m-arrive", "on_site")] {
         c.find(Locator::Css(&format!("#{form} button")))
             .await
             .expect("step button")
             .click()
             .await
             .expect("click");
-        wait_js(c, &format!("return !!document.getElementById('{next}')")).await;
+        // The next page shows the new state (the same buttons may be on both).
+        wait_js(
+            c,
+            &format!("return !!document.querySelector('#m-status.st-{reached}')"),
+        )
+        .await;
     }
     c.find(Locator::Css("#m-resolve summary"))
         .await
