@@ -1789,14 +1789,17 @@ fn actor(who: Who, stations: &[StationRow]) -> Actor {
         Who::Operator(name) => Actor {
             name: name.to_string(),
             station_id: None,
+            ..Actor::default()
         },
         Who::Station(s) => Actor {
             name: format!("station{}", s + 1),
             station_id: station_id(s),
+            ..Actor::default()
         },
         Who::Repairer(s) => Actor {
             name: format!("repairer{}", s + 1),
             station_id: station_id(s),
+            ..Actor::default()
         },
     }
 }

@@ -47,6 +47,8 @@ impl CurrentUser {
             } else {
                 self.station_id
             },
+            assigned_only: self.role == Role::Repairer,
+            staff_id: self.staff_id,
         }
     }
 

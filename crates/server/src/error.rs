@@ -67,6 +67,12 @@ impl From<StoreError> for AppError {
             StoreError::Conflict(m) => AppError::Conflict(m),
             StoreError::Duplicate { field, value } => AppError::Duplicate { field, value },
             StoreError::Rows(rows) => AppError::Rows(rows),
+            StoreError::NotAssigned(number) => AppError::BadRequest {
+                status: StatusCode::FORBIDDEN,
+                code: "not_assigned",
+                field: None,
+                message: format!("ticket {number} is assigned to another repairer"),
+            },
             other => AppError::Internal(other.into()),
         }
     }

@@ -10,6 +10,7 @@ pub mod i18n;
 pub mod import;
 pub mod notify;
 pub mod ops;
+pub mod photos;
 pub mod startup;
 pub mod workers;
 

@@ -10,6 +10,9 @@ pub enum StoreError {
     /// Another command changed the same row first; the caller may retry.
     #[error("{0} was changed by someone else at the same time; try again")]
     Conflict(String),
+    /// A repairer acted on a ticket assigned to someone else.
+    #[error("ticket {0} is assigned to another repairer")]
+    NotAssigned(String),
     #[error("{field} {value} already exists")]
     Duplicate { field: &'static str, value: String },
     /// An import was refused: these rows are wrong, nothing was written.

@@ -9,6 +9,7 @@
 //! third of the CPU of a ticket command. Scalar subqueries do not.
 
 pub mod accounts;
+pub mod attachments;
 pub mod bulk;
 pub mod clocks;
 pub mod error;

@@ -62,10 +62,24 @@ pub struct EventRow {
 }
 
 /// Who issues a command, and the station they are confined to, if any.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Actor {
     pub name: String,
     pub station_id: Option<i64>,
+    /// A repairer: may act only on tickets assigned to them (`staff_id`) or
+    /// to nobody yet. The one place this rule lives is [`Db::act_on_ticket_with`].
+    pub assigned_only: bool,
+    /// The staff register entry of the actor, when the login is linked to one.
+    pub staff_id: Option<i64>,
+}
+
+/// What a field command brings beside the action itself: more details for
+/// its event (an appointment's window end, parts used) and files (photos,
+/// the customer's signature), all stored in the command's transaction.
+#[derive(Debug, Clone, Default)]
+pub struct CommandExtras {
+    pub event_data: serde_json::Map<String, serde_json::Value>,
+    pub attachments: Vec<crate::attachments::NewAttachment>,
 }
 
 /// Filters of the ticket list. Every field is optional.
@@ -215,8 +229,22 @@ impl Db {
         actor: &Actor,
         at: Timestamp,
     ) -> Result<TicketRow> {
+        self.act_on_ticket_with(number, action, actor, at, &CommandExtras::default())
+            .await
+    }
+
+    /// [`Db::act_on_ticket`] with event details and attachments written in
+    /// the same transaction: either all of it is stored or none of it.
+    pub async fn act_on_ticket_with(
+        &self,
+        number: &str,
+        action: &Action,
+        actor: &Actor,
+        at: Timestamp,
+        extras: &CommandExtras,
+    ) -> Result<TicketRow> {
         for _ in 0..RETRIES {
-            match self.try_act(number, action, actor, at).await {
+            match self.try_act(number, action, actor, at, extras).await {
                 Err(StoreError::Conflict(_)) => continue,
                 other => return other,
             }
@@ -233,14 +261,32 @@ impl Db {
         action: &Action,
         actor: &Actor,
         at: Timestamp,
+        extras: &CommandExtras,
     ) -> Result<TicketRow> {
         let mut ticket = self
             .ticket(number)
             .await?
             .filter(|t| t.visible_to(actor.station_id))
             .ok_or_else(|| StoreError::not_found("ticket", number))?;
+        if actor.assigned_only {
+            let assigned: Option<i64> =
+                sqlx::query_scalar("SELECT staff_id FROM ticket_assignments WHERE ticket_id = $1")
+                    .bind(ticket.id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+            if let Some(staff) = assigned
+                && Some(staff) != actor.staff_id
+            {
+                return Err(StoreError::NotAssigned(number.to_string()));
+            }
+        }
         let status = Status::parse(&ticket.status)?;
-        let transition = status.decide(action, ticket.station_code.as_deref())?;
+        let mut transition = status.decide(action, ticket.station_code.as_deref())?;
+        if let serde_json::Value::Object(data) = &mut transition.data {
+            for (k, v) in &extras.event_data {
+                data.insert(k.clone(), v.clone());
+            }
+        }
         match action {
             Action::Dispatch { station_code } => {
                 let station = self
@@ -307,6 +353,9 @@ impl Db {
             data: transition.data,
         };
         insert_event(&mut tx, ticket.id, at, &actor.name, &event).await?;
+        for a in &extras.attachments {
+            crate::attachments::insert(&mut tx, ticket.id, event.seq, a, &actor.name, at).await?;
+        }
         clocks::after_event(&mut tx, &self.rules, &ticket, event.kind, event.seq, at).await?;
         tx.commit().await?;
         self.publish_ticket(&ticket);

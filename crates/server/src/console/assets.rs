@@ -14,6 +14,8 @@ use crate::AppState;
 
 const CSS: &[u8] = include_bytes!("../../static/console.css");
 const JS: &[u8] = include_bytes!("../../static/console.js");
+const FIELD_CSS: &[u8] = include_bytes!("../../static/field.css");
+const FIELD_JS: &[u8] = include_bytes!("../../static/field.js");
 const HTMX: &[u8] = include_bytes!("../../static/vendor/htmx/htmx.min.js");
 
 pub fn routes() -> Router<AppState> {
@@ -25,6 +27,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/static/console.js",
             get(|| async { asset("text/javascript; charset=utf-8", JS) }),
+        )
+        .route(
+            "/static/field.css",
+            get(|| async { asset("text/css; charset=utf-8", FIELD_CSS) }),
+        )
+        .route(
+            "/static/field.js",
+            get(|| async { asset("text/javascript; charset=utf-8", FIELD_JS) }),
         )
         .route(
             "/static/vendor/htmx/htmx.min.js",
@@ -47,7 +57,7 @@ pub fn version() -> &'static str {
     static V: OnceLock<String> = OnceLock::new();
     V.get_or_init(|| {
         let mut h = Sha256::new();
-        for part in [CSS, JS, HTMX] {
+        for part in [CSS, JS, HTMX, FIELD_CSS, FIELD_JS] {
             h.update(part);
         }
         h.finalize()

@@ -10,6 +10,7 @@ pub mod admin;
 pub mod assets;
 pub mod clocks;
 pub mod events;
+pub mod field;
 pub mod intake;
 pub mod map;
 pub mod messages;
@@ -40,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .merge(queues::routes())
         .merge(ticket::routes())
         .merge(events::routes())
+        .merge(field::routes())
         .merge(station::routes())
         .merge(admin::routes())
         .merge(messages::routes())

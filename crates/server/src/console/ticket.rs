@@ -174,6 +174,8 @@ pub struct TicketView {
     pub error: Option<String>,
     pub note_text: String,
     pub note_error: String,
+    /// Photos and the customer's signature sent from the field.
+    pub attachments: Vec<super::field::Attached>,
 }
 
 impl TicketView {
@@ -299,6 +301,22 @@ async fn view(
         )
     }));
     timeline.sort_by_key(|(at, seq, _)| (*at, *seq));
+    let attachments = state
+        .db
+        .attachments(t.id)
+        .await?
+        .into_iter()
+        .map(|a| super::field::Attached {
+            id: a.id,
+            label: format!(
+                "{} · {} · {}",
+                l.code_name("attachment", &a.kind),
+                a.created_by,
+                show_time(state, a.created_at)
+            ),
+            kind: a.kind,
+        })
+        .collect();
     let open = form.action.clone();
     let actions = allowed_actions(status, t.station_code.as_deref(), ctx.user.role)
         .into_iter()
@@ -354,6 +372,7 @@ async fn view(
         error,
         note_text,
         note_error,
+        attachments,
         t,
     })
 }
@@ -378,6 +397,13 @@ fn event_detail(state: &AppState, l: Lang, data: &serde_json::Value) -> String {
             l.field("appointment_at"),
             show_time(state, ms)
         ));
+    }
+    if let Some(ms) = data.get("appointment_until").and_then(|v| v.as_i64()) {
+        parts.push(format!("{}: {}", l.field("until"), show_time(state, ms)));
+    }
+    if let Some(list) = data.get("parts").and_then(|v| v.as_array()) {
+        let names: Vec<&str> = list.iter().filter_map(|p| p.as_str()).collect();
+        parts.push(format!("{}: {}", l.field("parts"), names.join(", ")));
     }
     if let Some(t) = data.get("measured_temp_c").and_then(|v| v.as_f64()) {
         parts.push(format!("{}: {t:.1} °C", l.field("measured_temp_c")));

@@ -6,6 +6,7 @@ mod auth;
 mod callback;
 mod clocks;
 mod console;
+mod field;
 mod gateway;
 mod ops;
 mod registers;

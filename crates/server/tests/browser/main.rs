@@ -675,3 +675,145 @@ async fn a_queue_is_exported_to_xlsx() {
     );
     b.client.close().await.ok();
 }
+
+/// The repairer's phone pages at a phone's size: contact, arrive, and the
+/// result with a photo from the file input and a signature drawn on the pad.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repairer_resolves_on_the_phone_with_photo_and_signature() {
+    if !enabled() {
+        return;
+    }
+    let app = app_with_users().await;
+    let staff =
+        "name,phone,position,branch,station_code\n孙师傅,13700000009,维修工,南岗分公司,S01\n";
+    server::import::import(
+        &app.db,
+        server::import::RegisterKind::Staff,
+        "staff.csv",
+        staff.as_bytes(),
+        "0451",
+        START,
+    )
+    .await
+    .expect("staff");
+    let hash = server::auth::hash_password(PASSWORD).expect("hash");
+    app.db
+        .create_user("sun", "孙师傅", Role::Repairer, Some("S01"), &hash, START)
+        .await
+        .expect("user");
+    app.db
+        .link_user_to_staff("sun", Some("13700000009"))
+        .await
+        .expect("link");
+    let number = app.register_repair().await;
+    app.act(
+        "operator",
+        &number,
+        json!({"action": "dispatch", "station_code": "S01"}),
+    )
+    .await;
+    app.act("station", &number, json!({"action": "accept"}))
+        .await;
+    let t = app.db.ticket(&number).await.expect("db").expect("ticket");
+    let sun = app.db.staff().await.expect("staff")[0].id;
+    app.db
+        .assign_ticket(&t, sun, "station", START)
+        .await
+        .expect("assign");
+
+    let driver = driver().await;
+    let b = browser(&driver).await;
+    let c = &b.client;
+    c.set_window_size(390, 844).await.expect("phone size");
+    sign_in(&app, &b, "sun").await;
+    c.goto(&app.url("/m/")).await.expect("goto");
+    wait_js(
+        c,
+        "return document.documentElement.scrollWidth <= window.innerWidth",
+    )
+    .await;
+    c.find(Locator::Id(&format!("m-{number}")))
+        .await
+        .expect("my ticket")
+        .click()
+        .await
+        .expect("open");
+    wait_js(c, "return !!document.getElementById('m-call')").await;
+    let height = js(
+        c,
+        "return document.querySelector('#m-contact button').getBoundingClientRect().height",
+    )
+    .await;
+    assert!(
+        height.as_f64().unwrap_or(0.0) >= 48.0,
+        "touch target {height}"
+    );
+    for (form, reached) in [("m-contact", "contacted"), ("m-arrive", "on_site")] {
+        c.find(Locator::Css(&format!("#{form} button")))
+            .await
+            .expect("step button")
+            .click()
+            .await
+            .expect("click");
+        // The next page shows the new state (the same buttons may be on both).
+        wait_js(
+            c,
+            &format!("return !!document.querySelector('#m-status.st-{reached}')"),
+        )
+        .await;
+    }
+    c.find(Locator::Css("#m-resolve summary"))
+        .await
+        .expect("resolve")
+        .click()
+        .await
+        .expect("open the form");
+    c.find(Locator::Id("m-note"))
+        .await
+        .expect("note")
+        .send_keys("更换阀门")
+        .await
+        .expect("type");
+    let dir = TempDir::new("photo");
+    let file = dir.0.join("photo.png");
+    let img = image::RgbImage::from_pixel(64, 48, image::Rgb([200, 80, 20]));
+    img.save(&file).expect("png");
+    c.find(Locator::Id("m-photos"))
+        .await
+        .expect("file input")
+        .send_keys(&file.display().to_string())
+        .await
+        .expect("choose the file");
+    js(
+        c,
+        "const cv = document.getElementById('m-sig'); cv.scrollIntoView(); const r = cv.getBoundingClientRect();
+         const at = (type, x, y) => cv.dispatchEvent(new PointerEvent(type, {bubbles: true, pointerId: 1, clientX: r.left + x, clientY: r.top + y}));
+         at('pointerdown', 10, 10); for (let i = 1; i <= 20; i++) { at('pointermove', 10 + i * 10, 10 + (i % 5) * 20); } at('pointerup', 210, 30);
+         return true;",
+    )
+    .await;
+    c.find(Locator::Id("m-resolve-submit"))
+        .await
+        .expect("submit")
+        .click()
+        .await
+        .expect("send");
+    wait_js(
+        c,
+        "return document.querySelectorAll('#m-files img').length === 2",
+    )
+    .await;
+    screenshot(c, "m-ticket.png").await;
+    let t = app.db.ticket(&number).await.expect("db").expect("ticket");
+    assert_eq!(t.status, "resolved");
+
+    // The console's ticket page shows the photo and the signature as thumbnails.
+    c.goto(&app.url(&format!("/tickets/{number}")))
+        .await
+        .expect("goto");
+    wait_js(
+        c,
+        "const i = [...document.querySelectorAll('#attachments img')]; return i.length === 2 && i.every(x => x.complete && x.naturalWidth > 0)",
+    )
+    .await;
+}
