@@ -214,10 +214,13 @@ impl Config {
                         "notify.sms.url: the webhook driver needs an http:// URL of the gateway adapter, got {url:?}"
                     ));
                 }
-                SmsDriver::Webhook {
-                    url,
-                    timeout_ms: duration("notify.sms.timeout", &self.notify.sms.timeout)?,
+                let timeout_ms = duration("notify.sms.timeout", &self.notify.sms.timeout)?;
+                // A claim lasts 2 min and a round sends up to 100 messages 16
+                // at a time: a longer wait could outlast the claim.
+                if !(100..=15_000).contains(&timeout_ms) {
+                    return Err("notify.sms.timeout: must be between 100ms and 15s".to_string());
                 }
+                SmsDriver::Webhook { url, timeout_ms }
             }
             other => {
                 return Err(format!(

@@ -12,9 +12,8 @@ use domain::notify::About;
 use domain::sla::{self, ClockChange, ClockTimes, Fire, Step};
 use domain::{EventKind, Kind, Position, Priority, Status, Timestamp};
 use serde_json::json;
-use sqlx::Row;
 
-use crate::tickets::{NewEvent, TicketRow, insert_event};
+use crate::tickets::{NewEvent, SELECT as TICKETS, TicketRow, insert_event};
 use crate::{Db, Result, Sql, outbox};
 
 /// Who the scheduler writes events as.
@@ -143,8 +142,10 @@ impl Db {
             return Ok(Fired::Lost);
         };
         let next = sla::next_stage(fired + 1, times, ladder).map(|(_, at)| at.millis());
+        // Only if the clock is still as it was read: not fired by someone
+        // else, not stopped, not moved by a pause (which changes next_fire_at).
         let advance = "UPDATE ticket_clocks SET fired = $1, next_fire_at = $2 \
-                       WHERE id = $3 AND fired = $4 AND state = 'running'";
+                       WHERE id = $3 AND fired = $4 AND state = 'running' AND next_fire_at = $5";
 
         // A warning after the deadline is noise: go straight to the ladder.
         if fire == Fire::Warn && now >= times.due_at {
@@ -153,6 +154,7 @@ impl Db {
                 .bind(next)
                 .bind(clock.id)
                 .bind(clock.fired)
+                .bind(clock.next_fire_at)
                 .execute(&self.writer)
                 .await?;
             return Ok(if moved.rows_affected() == 1 {
@@ -162,24 +164,27 @@ impl Db {
             });
         }
 
-        let Some(mut ticket) = self.ticket_by_id(clock.ticket_id).await? else {
-            return Ok(Fired::Lost);
-        };
         let mut tx = self.writer.begin().await?;
-        // The ticket row first, as commands lock it: no lock cycle.
-        let bumped = sqlx::query(
-            "UPDATE tickets SET version = version + 1 WHERE id = $1 RETURNING version, status",
-        )
-        .bind(clock.ticket_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        ticket.version = bumped.try_get("version")?;
-        ticket.status = bumped.try_get("status")?;
+        // The ticket row first, as commands lock it: no lock cycle. Then the
+        // ticket as it is now (a redirect may have moved it meanwhile).
+        let bumped = sqlx::query("UPDATE tickets SET version = version + 1 WHERE id = $1")
+            .bind(clock.ticket_id)
+            .execute(&mut *tx)
+            .await?;
+        if bumped.rows_affected() != 1 {
+            return Ok(Fired::Lost);
+        }
+        let ticket: TicketRow =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("{TICKETS} WHERE t.id = $1")))
+                .bind(clock.ticket_id)
+                .fetch_one(&mut *tx)
+                .await?;
         let moved = sqlx::query(advance)
             .bind(clock.fired + 1)
             .bind(next)
             .bind(clock.id)
             .bind(clock.fired)
+            .bind(clock.next_fire_at)
             .execute(&mut *tx)
             .await?;
         if moved.rows_affected() != 1 {

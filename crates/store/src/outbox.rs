@@ -83,6 +83,10 @@ pub(crate) async fn write_messages(
     recipients: &[(Position, Channel)],
     at: Timestamp,
 ) -> Result<()> {
+    // Nobody to tell (and `IN ()` is not SQL PostgreSQL takes).
+    if recipients.is_empty() {
+        return Ok(());
+    }
     let mut sql = Sql::new(
         "SELECT id, name, phone, email, position, branch_id, station_id FROM staff WHERE position IN (",
     );

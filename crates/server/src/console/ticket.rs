@@ -259,17 +259,23 @@ async fn view(
         .rev()
         .map(|c| clocks::view(state, l, c, now))
         .collect();
-    let messages = state
-        .db
-        .messages(&store::outbox::MessageFilter {
-            ticket_id: Some(t.id),
-            limit: 200,
-            ..Default::default()
-        })
-        .await?
-        .into_iter()
-        .map(|m| super::messages::view(state, l, m))
-        .collect();
+    // Who was told what (names and phones up to the chairman's) is for the
+    // hotline and managers, as the message log is; not for station users.
+    let messages = if ctx.user.role.has(domain::Permission::SeeAllStations) {
+        state
+            .db
+            .messages(&store::outbox::MessageFilter {
+                ticket_id: Some(t.id),
+                limit: 200,
+                ..Default::default()
+            })
+            .await?
+            .into_iter()
+            .map(|m| super::messages::view(state, l, m))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let mut timeline: Vec<(i64, i64, TimelineItem)> = events
         .into_iter()
         .map(|e| {

@@ -8,7 +8,7 @@ use store::org::StaffRecord;
 
 use crate::gateway::{Gateway, MailRelay};
 use crate::helpers::{START, TestApp, test_config};
-use domain::{Position, Timestamp};
+use domain::{Clock, Position, Timestamp};
 
 const MIN: i64 = Timestamp::MINUTE;
 
@@ -612,9 +612,12 @@ async fn console_shows_clocks_and_late_queue(app: TestApp) {
     assert!(t.contains("已升级至 1 级"));
     assert!(t.contains("id=\"ticket-messages\""));
     assert!(t.contains(GM));
-    // Station users see their ticket's messages there, not the whole log.
+    // Station users see neither the log nor who was told on the ticket page.
     let (code, _) = page("/messages".into(), "station").await;
     assert_eq!(code, 403);
+    let (_, station_view) = page(format!("/tickets/{number}"), "station").await;
+    assert!(station_view.contains("id=\"clocks\""));
+    assert!(!station_view.contains("id=\"ticket-messages\"") && !station_view.contains(GM));
     let (code, log) = page("/messages?event=escalated".into(), "manager").await;
     assert_eq!(code, 200);
     assert!(log.contains(&number));
@@ -768,7 +771,55 @@ async fn warnings_reach_the_assigned_repairer_and_redirects_the_new_crew(app: Te
     );
 }
 
+/// With notify rules configured for dispatch only (the example),
+/// warnings still fire: an event, no messages.
+async fn warnings_fire_when_no_rule_covers_them(app: TestApp) {
+    seed_staff(&app).await;
+    let mut config = test_config();
+    config.notify.rule = vec![server::config::RuleConfig {
+        event: "dispatched".into(),
+        positions: vec!["repairer".into()],
+        channel: None,
+    }];
+    let instance = app.instance(config).await;
+    let number = dispatched(&app, "urgent").await;
+    app.clock.set(START.plus_millis(8 * MIN));
+    let report = workers::fire_due_clocks(&instance.state).await.unwrap();
+    assert_eq!((report.warned, report.errors), (1, 0), "{report:?}");
+    assert_eq!(
+        clock_events(&app, &number, "accept").await,
+        vec![("warned".to_string(), 0)]
+    );
+    assert!(messages(&app, "event=warned").await.is_empty());
+}
+
+/// A clock read by the scheduler and then paused by an appointment is not
+/// fired with its old deadline.
+async fn a_clock_paused_after_it_was_read_is_not_fired(app: TestApp) {
+    let number = dispatched(&app, "normal").await;
+    app.act("station", &number, json!({"action": "accept"}))
+        .await;
+    // Past the result clock's warning point (4 h 48 min): read as due.
+    app.clock.set(START.plus_millis(5 * 60 * MIN));
+    let due = app.db.due_clocks(app.clock.now(), 100).await.unwrap();
+    let result = due.iter().find(|c| c.step == "result").unwrap().clone();
+    // Meanwhile the crew agrees a visit tomorrow, which moves the clock.
+    let (code, body) = app
+        .act(
+            "repairer",
+            &number,
+            json!({"action": "schedule", "appointment_at": "2026-12-05T09:05:00+08:00"}),
+        )
+        .await;
+    assert_eq!(code, 200, "{body}");
+    let fired = app.db.fire_clock(&result, app.clock.now()).await.unwrap();
+    assert_eq!(fired, store::clocks::Fired::Lost);
+    assert!(clock_events(&app, &number, "result").await.is_empty());
+}
+
 crate::on_both!(
+    warnings_fire_when_no_rule_covers_them,
+    a_clock_paused_after_it_was_read_is_not_fired,
     warnings_reach_the_assigned_repairer_and_redirects_the_new_crew,
     email_goes_through_the_smtp_relay,
     emergency_repair_nobody_accepts,
