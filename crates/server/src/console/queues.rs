@@ -1,4 +1,4 @@
-//! Work queues: tickets by state (待派单, 处理中, 已超时/即将超时, 待回访,
+//! Work queues: tickets by state (待派单, 处理中, 即将超时, 已超时, 待回访,
 //! 预约), by station and kind, with search, order, keyset pages and an
 //! `.xlsx` export of exactly the filtered rows.
 
