@@ -1,7 +1,8 @@
 //! What the console needs beyond the ticket commands: work queues (also by
 //! their clocks: nearly late, late), the caller's history, exact address
-//! lookups, notes and repairer assignments. Every query follows the rules of lib.rs: `$N`
-//! placeholders, scalar subqueries instead of JOINs, limits inlined.
+//! lookups, notes and repairer assignments. Every query follows the rules
+//! of lib.rs: `$N` placeholders, scalar subqueries instead of JOINs, limits
+//! inlined.
 
 use std::collections::HashMap;
 
