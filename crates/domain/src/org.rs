@@ -65,11 +65,7 @@ pub enum Scope {
 }
 
 impl Position {
-    /// Company-wide positions are not scoped to a station or branch.
-    pub fn is_company_wide(self) -> bool {
-        self.scope() == Scope::Company
-    }
-
+    /// Whose staff the position means for a ticket (notification rules).
     pub fn scope(self) -> Scope {
         match self {
             Position::Chairman | Position::GeneralManager | Position::DeputyGeneralManager => {
@@ -108,7 +104,9 @@ mod tests {
             Position::parse("厨师").unwrap_err().field(),
             Some("position")
         );
-        assert!(Position::GeneralManager.is_company_wide());
+        assert_eq!(Position::GeneralManager.scope(), Scope::Company);
+        assert_eq!(Position::BranchManager.scope(), Scope::Branch);
+        assert_eq!(Position::Repairer.scope(), Scope::Station);
     }
 
     #[test]

@@ -34,7 +34,8 @@ pub fn level(c: &ClockRow, now: Timestamp) -> &'static str {
     }
 }
 
-fn span(l: Lang, ms: i64) -> String {
+/// A span of time to the minute, in the page's language.
+pub fn span(l: Lang, ms: i64) -> String {
     match l {
         Lang::Zh => span_zh(ms),
         Lang::En => span_en(ms),

@@ -428,11 +428,7 @@ fn event_detail(state: &AppState, l: Lang, data: &serde_json::Value) -> String {
         parts.push(l.t("clock.escalated").replace("{}", &level.to_string()));
     }
     if let Some(ms) = data.get("late_ms").and_then(|v| v.as_i64()) {
-        let span = match l {
-            Lang::Zh => domain::sla::span_zh(ms),
-            Lang::En => domain::sla::span_en(ms),
-        };
-        parts.push(l.t("clock.late_by").replace("{}", &span));
+        parts.push(l.t("clock.late_by").replace("{}", &clocks::span(l, ms)));
     }
     for key in ["note", "reason"] {
         if let Some(s) = text(key) {

@@ -631,20 +631,7 @@ async fn console_shows_clocks_and_late_queue(app: TestApp) {
         .await
         .unwrap();
     app.db.link_user_to_staff("gm", Some(GM)).await.unwrap();
-    let r = app
-        .client
-        .post(app.url("/api/v1/login"))
-        .json(&json!({"username": "gm", "password": "correct horse battery"}))
-        .send()
-        .await
-        .unwrap();
-    let cookie = r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = app.session("gm", "correct horse battery").await;
     let mine = app
         .client
         .get(app.url("/messages"))

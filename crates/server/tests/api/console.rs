@@ -1101,15 +1101,7 @@ async fn admins_change_and_disable_users(app: TestApp) {
             .await
             .unwrap()
     };
-    let r = login().await;
-    assert_eq!(r.status(), 200);
-    let session = r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let session = app.session("wangli", "correct horse battery").await;
     let me = || async {
         app.client
             .get(app.url("/api/v1/me"))

@@ -62,24 +62,6 @@ async fn crew(app: &TestApp) -> (i64, i64) {
     (id("赵师傅"), id("钱师傅"))
 }
 
-async fn session(app: &TestApp, user: &str) -> String {
-    let r = app
-        .client
-        .post(app.url("/api/v1/login"))
-        .json(&json!({"username": user, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string()
-}
-
 /// A ticket dispatched to S01, accepted, and assigned to `staff`.
 async fn assigned_ticket(app: &TestApp, staff: i64) -> String {
     let number = app.register_repair().await;
@@ -149,7 +131,7 @@ async fn field_flow_with_photo_and_signature(app: TestApp) {
     let (zhao, qian) = crew(&app).await;
     let mine = assigned_ticket(&app, zhao).await;
     let theirs = assigned_ticket(&app, qian).await;
-    let cookie = session(&app, "zhao").await;
+    let cookie = app.session("zhao", PASSWORD).await;
 
     // My tickets: mine with address, caller and its most urgent clock; not theirs.
     let (s, html) = get_page(&app, &cookie, "/m/").await;
@@ -264,7 +246,7 @@ async fn field_flow_with_photo_and_signature(app: TestApp) {
 async fn bad_files_and_past_appointments_store_nothing(app: TestApp) {
     let (zhao, _) = crew(&app).await;
     let number = assigned_ticket(&app, zhao).await;
-    let cookie = session(&app, "zhao").await;
+    let cookie = app.session("zhao", PASSWORD).await;
     let (s, _) = post_m(&app, &cookie, &number, step("arrive")).await;
     assert_eq!(s, 303);
 
@@ -338,7 +320,7 @@ async fn bad_files_and_past_appointments_store_nothing(app: TestApp) {
 async fn repairers_act_only_on_their_own_tickets(app: TestApp) {
     let (zhao, qian) = crew(&app).await;
     let theirs = assigned_ticket(&app, qian).await;
-    let cookie = session(&app, "zhao").await;
+    let cookie = app.session("zhao", PASSWORD).await;
 
     // On the phone: 403 with a localized message, nothing changes.
     let (s, html) = post_m(&app, &cookie, &theirs, step("contact")).await;
@@ -353,7 +335,7 @@ async fn repairers_act_only_on_their_own_tickets(app: TestApp) {
     assert_eq!(s, 403, "{body}");
     assert_eq!(body["code"], "not_assigned");
     // The station itself may still record the step; so may the assignee.
-    let cookie_qian = session(&app, "qian").await;
+    let cookie_qian = app.session("qian", PASSWORD).await;
     let (s, body) = post_m(&app, &cookie_qian, &theirs, step("contact")).await;
     assert_eq!(s, 303, "{body}");
     let (s, _) = app
@@ -387,7 +369,7 @@ async fn repairers_act_only_on_their_own_tickets(app: TestApp) {
         .create_user("hongqi", "红旗站", Role::Station, Some("S01"), &hash, START)
         .await
         .unwrap();
-    let cookie_station = session(&app, "hongqi").await;
+    let cookie_station = app.session("hongqi", PASSWORD).await;
     let (_, html) = get_page(&app, &cookie_station, "/m/").await;
     assert!(html.contains(&theirs) && html.contains(&open) && html.contains(&number));
 }

@@ -255,6 +255,26 @@ impl TestApp {
         body["number"].as_str().expect("number").to_string()
     }
 
+    /// Signs `user` in through the API and returns the session cookie
+    /// (`name=value`), for pages that need a real user rather than a token.
+    pub async fn session(&self, user: &str, password: &str) -> String {
+        let r = self
+            .client
+            .post(self.url("/api/v1/login"))
+            .json(&json!({"username": user, "password": password}))
+            .send()
+            .await
+            .expect("POST /api/v1/login");
+        assert_eq!(r.status(), 200, "signing in {user}");
+        r.headers()["set-cookie"]
+            .to_str()
+            .expect("cookie")
+            .split(';')
+            .next()
+            .expect("cookie")
+            .to_string()
+    }
+
     pub async fn act(&self, role: &str, number: &str, action: Value) -> (u16, Value) {
         self.post(role, &format!("/api/v1/tickets/{number}/actions"), &action)
             .await
