@@ -392,17 +392,21 @@ impl Db {
             }
             Some(_) => {}
         }
+        let mut tx = self.writer.begin().await?;
+        sqlx::query("DELETE FROM ticket_assignments WHERE ticket_id = $1")
+            .bind(ticket.id)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(
-            "INSERT INTO ticket_assignments (ticket_id, staff_id, assigned_by, assigned_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (ticket_id) DO UPDATE SET staff_id = excluded.staff_id, assigned_by = excluded.assigned_by, \
-             assigned_at = excluded.assigned_at",
+            "INSERT INTO ticket_assignments (ticket_id, staff_id, assigned_by, assigned_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(ticket.id)
         .bind(staff_id)
         .bind(by.to_string())
         .bind(at.millis())
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         self.publish_unchanged(ticket);
         Ok(())
     }
