@@ -9,6 +9,7 @@ pub mod org;
 pub mod phone;
 pub mod role;
 pub mod sla;
+pub mod temperature;
 pub mod ticket;
 pub mod time;
 

@@ -113,6 +113,8 @@ fn event_zh(event: EventKind) -> &'static str {
         EventKind::Escalated => "升级督办",
         EventKind::CallbackNotReached => "回访未接通",
         EventKind::ClosedBySupervisor => "主管结单",
+        EventKind::Assigned => "派工",
+        EventKind::TemperatureMeasured => "室温已测",
     }
 }
 

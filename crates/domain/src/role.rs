@@ -82,12 +82,15 @@ impl Role {
         match action {
             // The hotline dispatches; a station may redirect a wrong route.
             Action::Dispatch { .. } => matches!(self, Role::Admin | Role::Operator | Role::Station),
-            Action::Accept => matches!(self, Role::Admin | Role::Operator | Role::Station),
+            Action::Accept | Action::Redirect { .. } | Action::Assign { .. } => {
+                matches!(self, Role::Admin | Role::Operator | Role::Station)
+            }
             // Field steps: the crew, or the hotline recording what the crew reported.
             Action::Contact { .. }
             | Action::Arrive
             | Action::Schedule { .. }
-            | Action::Resolve { .. } => {
+            | Action::Resolve { .. }
+            | Action::MeasureTemperature { .. } => {
                 matches!(
                     self,
                     Role::Admin | Role::Operator | Role::Station | Role::Repairer

@@ -186,6 +186,12 @@ impl Default for Policy {
                     positions: station_crew,
                     channel: Channel::Sms,
                 },
+                // The repairers put on a ticket (only they: see the outbox).
+                NotifyRule {
+                    event: EventKind::Assigned,
+                    positions: vec![Position::Repairer],
+                    channel: Channel::Sms,
+                },
                 NotifyRule {
                     event: EventKind::CallbackUnsatisfied,
                     positions: vec![Position::Repairer, Position::StationDirector],
@@ -396,7 +402,7 @@ pub fn clock_changes(
             }
             v
         }
-        EventKind::Arrived => vec![
+        EventKind::Arrived | EventKind::TemperatureMeasured => vec![
             Stop {
                 step: Step::Contact,
             },
@@ -423,7 +429,8 @@ pub fn clock_changes(
         EventKind::Registered
         | EventKind::Warned
         | EventKind::Escalated
-        | EventKind::CallbackNotReached => vec![],
+        | EventKind::CallbackNotReached
+        | EventKind::Assigned => vec![],
     }
 }
 

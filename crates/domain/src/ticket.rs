@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::error::{optional_text, required_text};
+use crate::temperature::Visit;
 use crate::{CategoryCatalogue, DomainError, Phone, Timestamp};
 
 macro_rules! code_enum {
@@ -128,6 +129,10 @@ code_enum!(
         // close by a supervisor without a callback.
         CallbackNotReached = "callback_not_reached",
         ClosedBySupervisor = "closed_by_supervisor",
+        // Field work that does not change the state: who is on the ticket,
+        // and a room-temperature visit's readings and verdict.
+        Assigned = "assigned",
+        TemperatureMeasured = "temperature_measured",
     }
 );
 
@@ -136,6 +141,8 @@ pub const MAX_NAME: usize = 50;
 pub const MAX_ADDRESS: usize = 200;
 pub const MAX_NOTE: usize = 2000;
 pub const MAX_DESCRIPTION: usize = 4000;
+/// At most this many people on one ticket.
+pub const MAX_CREW: usize = 10;
 
 /// A command on an existing ticket, with its inputs already parsed.
 #[derive(Debug, Clone, PartialEq)]
@@ -144,6 +151,15 @@ pub enum Action {
         station_code: String,
     },
     Accept,
+    /// A wrong route fixed in one step: to another station, with the reason.
+    Redirect {
+        station_code: String,
+        reason: String,
+    },
+    /// Puts these staff of the ticket's station on it (replacing the crew).
+    Assign {
+        staff_ids: Vec<i64>,
+    },
     Contact {
         note: String,
     },
@@ -154,6 +170,10 @@ pub enum Action {
     Resolve {
         note: String,
         measured_temp_c: Option<f64>,
+    },
+    /// A room-temperature visit, already checked and judged ([`Visit::assess`]).
+    MeasureTemperature {
+        visit: Visit,
     },
     Callback {
         satisfaction: Satisfaction,
@@ -186,6 +206,9 @@ impl Action {
         match self {
             Action::Dispatch { .. } => "dispatch",
             Action::Accept => "accept",
+            Action::Redirect { .. } => "redirect",
+            Action::Assign { .. } => "assign",
+            Action::MeasureTemperature { .. } => "measure_temperature",
             Action::Contact { .. } => "contact",
             Action::Arrive => "arrive",
             Action::Schedule { .. } => "schedule",
@@ -206,6 +229,27 @@ impl Action {
             Action::Dispatch { station_code } => Action::Dispatch {
                 station_code: required_text("station_code", &station_code, 50)?,
             },
+            Action::Redirect {
+                station_code,
+                reason,
+            } => Action::Redirect {
+                station_code: required_text("station_code", &station_code, 50)?,
+                reason: required_text("reason", &reason, MAX_NOTE)?,
+            },
+            Action::Assign { mut staff_ids } => {
+                staff_ids.sort_unstable();
+                staff_ids.dedup();
+                if staff_ids.is_empty() {
+                    return Err(DomainError::required("staff_ids"));
+                }
+                if staff_ids.len() > MAX_CREW {
+                    return Err(DomainError::invalid(
+                        "staff_ids",
+                        format!("at most {MAX_CREW} people on one ticket"),
+                    ));
+                }
+                Action::Assign { staff_ids }
+            }
             Action::Contact { note } => Action::Contact {
                 note: optional_text("note", &note, MAX_NOTE)?,
             },
@@ -268,7 +312,7 @@ impl Action {
             Action::Merge { into } => Action::Merge {
                 into: required_text("into", &into, 30)?,
             },
-            a @ (Action::Accept | Action::Arrive) => a,
+            a @ (Action::Accept | Action::Arrive | Action::MeasureTemperature { .. }) => a,
         })
     }
 }
@@ -318,6 +362,35 @@ impl Status {
                 )
             }
             (Dispatched, Action::Accept) => t(Accepted, EventKind::Accepted, json!({})),
+            (
+                Dispatched | Accepted | Contacted,
+                Action::Redirect {
+                    station_code,
+                    reason,
+                },
+            ) => {
+                if current_station == Some(station_code.as_str()) {
+                    return Err(DomainError::invalid(
+                        "station_code",
+                        "the ticket is already at this station",
+                    ));
+                }
+                t(
+                    Dispatched,
+                    EventKind::Redirected,
+                    json!({ "station_code": station_code, "from": current_station, "reason": reason }),
+                )
+            }
+            (
+                Dispatched | Accepted | Contacted | Scheduled | OnSite,
+                Action::Assign { staff_ids },
+            ) => t(self, EventKind::Assigned, json!({ "staff_ids": staff_ids })),
+            // Measuring is being there: the visit puts the ticket on site.
+            (Accepted | Contacted | Scheduled | OnSite, Action::MeasureTemperature { visit }) => t(
+                OnSite,
+                EventKind::TemperatureMeasured,
+                serde_json::to_value(visit).unwrap_or_default(),
+            ),
             (Accepted | Scheduled | Contacted, Action::Contact { note }) => {
                 // Contacting again from `scheduled` (to confirm the visit) keeps the appointment.
                 let to = if self == Scheduled {
@@ -645,6 +718,60 @@ mod tests {
     }
 
     #[test]
+    fn a_redirect_needs_a_reason_and_another_station() {
+        let redirect = |code: &str, reason: &str| Action::Redirect {
+            station_code: code.into(),
+            reason: reason.into(),
+        };
+        let now = Timestamp(0);
+        assert_eq!(
+            redirect("S02", " ").validate(now).unwrap_err().field(),
+            Some("reason")
+        );
+        let t = Status::Contacted
+            .decide(&redirect("S02", "不归本站"), Some("S01"))
+            .unwrap();
+        assert_eq!((t.to, t.event), (Status::Dispatched, EventKind::Redirected));
+        assert_eq!(t.data["reason"], "不归本站");
+        assert_eq!(t.data["from"], "S01");
+        assert!(
+            Status::Accepted
+                .decide(&redirect("S01", "x"), Some("S01"))
+                .is_err()
+        );
+        assert!(
+            Status::Resolved
+                .decide(&redirect("S02", "x"), Some("S01"))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn assigning_a_crew_keeps_the_state() {
+        let assign = Action::Assign {
+            staff_ids: vec![3, 1, 3],
+        }
+        .validate(Timestamp(0))
+        .unwrap();
+        assert_eq!(
+            assign,
+            Action::Assign {
+                staff_ids: vec![1, 3]
+            }
+        );
+        for s in [Status::Dispatched, Status::Scheduled, Status::OnSite] {
+            let t = s.decide(&assign, Some("S01")).unwrap();
+            assert_eq!((t.to, t.event), (s, EventKind::Assigned));
+        }
+        assert!(Status::Resolved.decide(&assign, Some("S01")).is_err());
+        let none = Action::Assign { staff_ids: vec![] };
+        assert_eq!(
+            none.validate(Timestamp(0)).unwrap_err().field(),
+            Some("staff_ids")
+        );
+    }
+
+    #[test]
     fn inputs_are_validated() {
         let now = Timestamp(1_000_000_000_000);
         let past = Action::Schedule {
@@ -776,6 +903,11 @@ mod tests {
             Just(dispatch("S01")),
             Just(dispatch("S02")),
             Just(Action::Accept),
+            Just(Action::Redirect {
+                station_code: "S02".into(),
+                reason: "r".into()
+            }),
+            Just(Action::Assign { staff_ids: vec![1] }),
             Just(Action::Contact {
                 note: String::new()
             }),
@@ -825,11 +957,14 @@ mod tests {
                             prop_assert!(closing);
                         }
                         if t.to == Status::Dispatched {
-                            let dispatching = matches!(action, Action::Dispatch { .. });
+                            let dispatching = matches!(action, Action::Dispatch { .. } | Action::Redirect { .. });
                             prop_assert!(station.is_some() || dispatching);
                         }
-                        if let Action::Dispatch { station_code } = &action {
+                        if let Action::Dispatch { station_code } | Action::Redirect { station_code, .. } = &action {
                             station = Some(station_code.clone());
+                        }
+                        if matches!(action, Action::Assign { .. }) {
+                            prop_assert_eq!(t.to, status);
                         }
                         status = t.to;
                     }

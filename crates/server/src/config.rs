@@ -6,6 +6,7 @@ use std::str::FromStr;
 use chrono_tz::Tz;
 use domain::Position;
 use domain::sla::{Deadlines, EscalationLevel, NotifyRule, Policy, SlaRule};
+use domain::temperature::{RefundTier, TemperatureRules};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -34,6 +35,26 @@ pub struct Config {
     pub escalation: EscalationConfig,
     pub notify: NotifyConfig,
     pub workers: WorkersConfig,
+    pub temperature: TemperatureConfig,
+}
+
+/// `[temperature]`: the room-temperature standard and the refund table
+/// (`[[temperature.refund]] from_c = 16, below_c = 18, percent = 30`; leave
+/// `from_c` out for "below"). Without tiers, DESIGN.md's example table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TemperatureConfig {
+    pub standard_c: f64,
+    pub refund: Vec<RefundTier>,
+}
+
+impl Default for TemperatureConfig {
+    fn default() -> Self {
+        TemperatureConfig {
+            standard_c: TemperatureRules::default().standard_c,
+            refund: Vec::new(),
+        }
+    }
 }
 
 /// One `[[sla]]` table. Durations like `30s`, `10m`, `1h`; a step left out
@@ -175,6 +196,7 @@ impl Default for Config {
             escalation: EscalationConfig::default(),
             notify: NotifyConfig::default(),
             workers: WorkersConfig::default(),
+            temperature: TemperatureConfig::default(),
         }
     }
 }
@@ -245,8 +267,16 @@ impl Config {
         if interval_ms < 10 {
             return Err("workers.interval: must be at least 10ms".into());
         }
+        let tiers = if self.temperature.refund.is_empty() {
+            TemperatureRules::default().tiers
+        } else {
+            self.temperature.refund.clone()
+        };
+        let temperature =
+            TemperatureRules::new(self.temperature.standard_c, tiers).map_err(|e| e.to_string())?;
         Ok(Settings {
             tz,
+            temperature,
             catalogue,
             policy,
             sms,
@@ -352,6 +382,8 @@ pub struct Settings {
     pub policy: Policy,
     pub sms: SmsDriver,
     pub worker_interval_ms: i64,
+    /// The room-temperature standard and refund table.
+    pub temperature: TemperatureRules,
     pub config: Config,
 }
 
@@ -407,8 +439,24 @@ url = "http://127.0.0.1:9000/sms"
     }
 
     #[test]
+    fn the_refund_table_is_configured_and_checked() {
+        let s = check(
+            "[temperature]\nstandard_c = 20\n[[temperature.refund]]\nfrom_c = 18\nbelow_c = 20\npercent = 20\n\
+             [[temperature.refund]]\nbelow_c = 18\npercent = 100\n",
+        )
+        .unwrap();
+        assert_eq!(s.temperature.standard_c, 20.0);
+        assert_eq!(s.temperature.refund_percent(19.0), 20);
+        assert_eq!(s.temperature.refund_percent(10.0), 100);
+        let err =
+            check("[[temperature.refund]]\nfrom_c = 18\nbelow_c = 16\npercent = 20\n").unwrap_err();
+        assert!(err.starts_with("temperature.refund[0]"), "{err}");
+    }
+
+    #[test]
     fn defaults_are_designs() {
         let s = Config::default().validate().unwrap();
+        assert_eq!(s.temperature, TemperatureRules::default());
         assert_eq!(s.policy, Policy::default());
         assert_eq!(s.sms, SmsDriver::Log);
     }

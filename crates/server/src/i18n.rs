@@ -152,7 +152,20 @@ impl Lang {
     pub fn position(self, code: &str) -> String {
         self.code_name("position", code)
     }
+    /// A field's label; an item of a list (`readings[0].celsius`) reads
+    /// "读数 1 温度" / "Reading 1 temperature".
     pub fn field(self, name: &str) -> String {
+        if let Some((list, rest)) = name.split_once('[')
+            && let Some((index, sub)) = rest.split_once("].")
+            && let Ok(i) = index.parse::<usize>()
+        {
+            return format!(
+                "{} {} {}",
+                self.code_name("field", list),
+                i + 1,
+                self.code_name("field", sub)
+            );
+        }
         self.code_name("field", name)
     }
 

@@ -104,20 +104,26 @@ pub(crate) async fn write_messages(
             .flatten(),
         None => None,
     };
-    let assigned: Option<i64> =
+    let crew: Vec<i64> =
         sqlx::query_scalar("SELECT staff_id FROM ticket_assignments WHERE ticket_id = $1")
             .bind(ticket.id)
-            .fetch_optional(&mut **tx)
+            .fetch_all(&mut **tx)
             .await?;
-    // The repairer on the ticket, if one of this station's is (after a
-    // redirect the old station's assignee no longer counts).
-    let assigned_repairer = assigned.filter(|id| {
-        people.iter().any(|p| {
-            p.id == *id
-                && p.position == Position::Repairer.code()
-                && p.station_id == ticket.station_id
+    // The repairers on the ticket, if any of this station's are (after a
+    // redirect the old station's crew no longer counts).
+    let assigned_repairers: Vec<i64> = crew
+        .into_iter()
+        .filter(|id| {
+            people.iter().any(|p| {
+                p.id == *id
+                    && p.position == Position::Repairer.code()
+                    && p.station_id == ticket.station_id
+            })
         })
-    });
+        .collect();
+    // An assignment tells only the crew it names; other events the crew if
+    // there is one, else every repairer of the station.
+    let only_crew = event == EventKind::Assigned || !assigned_repairers.is_empty();
 
     let text = notify::text(
         &Facts {
@@ -146,7 +152,8 @@ pub(crate) async fn write_messages(
                     ticket.station_id.is_some()
                         && person.station_id == ticket.station_id
                         && (*position != Position::Repairer
-                            || assigned_repairer.is_none_or(|a| a == person.id))
+                            || !only_crew
+                            || assigned_repairers.contains(&person.id))
                 }
             };
             let address = match channel {

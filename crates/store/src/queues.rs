@@ -12,7 +12,7 @@ use sqlx::Row;
 use crate::accounts::{AccountRow, SELECT as ACCOUNTS};
 use crate::org::StaffRow;
 use crate::tickets::{SELECT as TICKETS, TicketRow, push_common_filters, push_search};
-use crate::{Db, Result, Sql, StoreError};
+use crate::{Db, Result, Sql};
 
 /// Tickets by their running clocks at `now`: past the warning point but
 /// still in time, or past the deadline.
@@ -367,52 +367,9 @@ impl Db {
         Ok(rows)
     }
 
-    /// Puts a staff member of the ticket's station on the ticket (replacing
-    /// whoever was on it).
-    pub async fn assign_ticket(
-        &self,
-        ticket: &TicketRow,
-        staff_id: i64,
-        by: &str,
-        at: Timestamp,
-    ) -> Result<()> {
-        let staff_station: Option<Option<i64>> =
-            sqlx::query_scalar("SELECT station_id FROM staff WHERE id = $1")
-                .bind(staff_id)
-                .fetch_optional(&self.pool)
-                .await?;
-        match staff_station {
-            None => return Err(StoreError::not_found("staff", staff_id.to_string())),
-            Some(s) if s != ticket.station_id || s.is_none() => {
-                return Err(domain::DomainError::invalid(
-                    "staff_id",
-                    "not a member of the ticket's station",
-                )
-                .into());
-            }
-            Some(_) => {}
-        }
-        let mut tx = self.writer.begin().await?;
-        sqlx::query("DELETE FROM ticket_assignments WHERE ticket_id = $1")
-            .bind(ticket.id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO ticket_assignments (ticket_id, staff_id, assigned_by, assigned_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(ticket.id)
-        .bind(staff_id)
-        .bind(by.to_string())
-        .bind(at.millis())
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        self.publish_unchanged(ticket);
-        Ok(())
-    }
-
-    /// Current assignments of the given tickets, by ticket id.
-    pub async fn assignments(&self, ticket_ids: &[i64]) -> Result<HashMap<i64, Assignment>> {
+    /// The crew of each of the given tickets, by ticket id (in the order
+    /// they were put on it, then by name).
+    pub async fn assignments(&self, ticket_ids: &[i64]) -> Result<HashMap<i64, Vec<Assignment>>> {
         if ticket_ids.is_empty() {
             return Ok(HashMap::new());
         }
@@ -425,11 +382,11 @@ impl Db {
             sql.push(if i == 0 { "" } else { ", " }).bind_int(*id);
         }
         sql.push(")");
-        let mut map = HashMap::new();
+        let mut map: HashMap<i64, Vec<Assignment>> = HashMap::new();
         for r in sql.query().fetch_all(&self.pool).await? {
-            map.insert(
-                r.try_get("ticket_id")?,
-                Assignment {
+            map.entry(r.try_get("ticket_id")?)
+                .or_default()
+                .push(Assignment {
                     staff_id: r.try_get("staff_id")?,
                     staff_name: r
                         .try_get::<Option<String>, _>("staff_name")?
@@ -439,8 +396,12 @@ impl Db {
                         .unwrap_or_default(),
                     assigned_by: r.try_get("assigned_by")?,
                     assigned_at: r.try_get("assigned_at")?,
-                },
-            );
+                });
+        }
+        for crew in map.values_mut() {
+            crew.sort_by(|a, b| {
+                (a.assigned_at, &a.staff_name).cmp(&(b.assigned_at, &b.staff_name))
+            });
         }
         Ok(map)
     }

@@ -32,6 +32,9 @@ pub struct TicketRow {
     pub lon: Option<f64>,
     pub merged_into: Option<String>,
     pub appointment_at: Option<i64>,
+    /// The latest room-temperature visit's temperature and refund.
+    pub room_temp_c: Option<f64>,
+    pub refund_percent: Option<i64>,
     pub created_by: String,
     pub created_at: i64,
     pub updated_at: i64,
@@ -104,7 +107,7 @@ pub(crate) const SELECT: &str = "SELECT t.id, t.number, t.kind, t.category, t.pr
     t.status, t.caller_name, t.caller_phone, t.address, t.description, t.account_no, t.station_id, \
     (SELECT code FROM stations WHERE id = t.station_id) AS station_code, \
     (SELECT name FROM stations WHERE id = t.station_id) AS station_name, t.lat, t.lon, t.merged_into, t.appointment_at, \
-    t.created_by, t.created_at, t.updated_at, t.version \
+    t.room_temp_c, t.refund_percent, t.created_by, t.created_at, t.updated_at, t.version \
     FROM tickets t";
 
 /// How often a command is retried when another one changed the ticket first.
@@ -157,6 +160,8 @@ impl Db {
             lon,
             merged_into: None,
             appointment_at: None,
+            room_temp_c: None,
+            refund_percent: None,
             created_by: actor.name.clone(),
             created_at: at.millis(),
             updated_at: at.millis(),
@@ -269,14 +274,12 @@ impl Db {
             .filter(|t| t.visible_to(actor.station_id))
             .ok_or_else(|| StoreError::not_found("ticket", number))?;
         if actor.assigned_only {
-            let assigned: Option<i64> =
+            let crew: Vec<i64> =
                 sqlx::query_scalar("SELECT staff_id FROM ticket_assignments WHERE ticket_id = $1")
                     .bind(ticket.id)
-                    .fetch_optional(&self.pool)
+                    .fetch_all(&self.pool)
                     .await?;
-            if let Some(staff) = assigned
-                && Some(staff) != actor.staff_id
-            {
+            if !crew.is_empty() && !actor.staff_id.is_some_and(|me| crew.contains(&me)) {
                 return Err(StoreError::NotAssigned(number.to_string()));
             }
         }
@@ -287,8 +290,10 @@ impl Db {
                 data.insert(k.clone(), v.clone());
             }
         }
+        // The crew to put on the ticket, with names for the timeline.
+        let mut crew: Option<Vec<CrewMember>> = None;
         match action {
-            Action::Dispatch { station_code } => {
+            Action::Dispatch { station_code } | Action::Redirect { station_code, .. } => {
                 let station = self
                     .station_by_code(station_code)
                     .await?
@@ -321,6 +326,24 @@ impl Db {
             Action::Schedule { appointment_at } => {
                 ticket.appointment_at = Some(appointment_at.millis())
             }
+            Action::Assign { staff_ids } => {
+                let members = self.crew_of_station(&ticket, staff_ids).await?;
+                if let serde_json::Value::Object(data) = &mut transition.data {
+                    data.insert("staff".into(), json!(members));
+                }
+                crew = Some(members);
+            }
+            Action::MeasureTemperature { visit } => {
+                if ticket.kind != domain::Kind::Temperature.code() {
+                    return Err(DomainError::invalid(
+                        "kind",
+                        "room temperature is measured on temperature tickets",
+                    )
+                    .into());
+                }
+                ticket.room_temp_c = Some(visit.average_c);
+                ticket.refund_percent = Some(i64::from(visit.refund_percent));
+            }
             _ => {}
         }
         let read_version = ticket.version;
@@ -331,7 +354,7 @@ impl Db {
         let mut tx = self.writer.begin().await?;
         let updated = sqlx::query(
             "UPDATE tickets SET status = $1, station_id = $2, merged_into = $3, appointment_at = $4, \
-             updated_at = $5, version = $6 WHERE id = $7 AND version = $8",
+             updated_at = $5, version = $6, room_temp_c = $9, refund_percent = $10 WHERE id = $7 AND version = $8",
         )
         .bind(ticket.status.clone())
         .bind(ticket.station_id)
@@ -341,6 +364,8 @@ impl Db {
         .bind(ticket.version)
         .bind(ticket.id)
         .bind(read_version)
+        .bind(ticket.room_temp_c)
+        .bind(ticket.refund_percent)
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() != 1 {
@@ -353,6 +378,24 @@ impl Db {
             data: transition.data,
         };
         insert_event(&mut tx, ticket.id, at, &actor.name, &event).await?;
+        // A new station brings its own crew; an assignment replaces the crew.
+        if event.kind == EventKind::Redirected || crew.is_some() {
+            sqlx::query("DELETE FROM ticket_assignments WHERE ticket_id = $1")
+                .bind(ticket.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for member in crew.iter().flatten() {
+            sqlx::query(
+                "INSERT INTO ticket_assignments (ticket_id, staff_id, assigned_by, assigned_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(ticket.id)
+            .bind(member.id)
+            .bind(actor.name.clone())
+            .bind(at.millis())
+            .execute(&mut *tx)
+            .await?;
+        }
         for a in &extras.attachments {
             crate::attachments::insert(&mut tx, ticket.id, event.seq, a, &actor.name, at).await?;
         }
@@ -360,6 +403,47 @@ impl Db {
         tx.commit().await?;
         self.publish_ticket(&ticket);
         Ok(ticket)
+    }
+
+    /// The named staff, checked to be of the ticket's station.
+    async fn crew_of_station(&self, ticket: &TicketRow, ids: &[i64]) -> Result<Vec<CrewMember>> {
+        let mut sql = Sql::new("SELECT id, name, position, station_id FROM staff WHERE id IN (");
+        for (i, id) in ids.iter().enumerate() {
+            sql.push(if i == 0 { "" } else { ", " }).bind_int(*id);
+        }
+        sql.push(")");
+        let found: Vec<(i64, String, String, Option<i64>)> =
+            sql.query_as().fetch_all(&self.pool).await?;
+        let mut crew = Vec::with_capacity(ids.len());
+        for id in ids {
+            match found.iter().find(|f| f.0 == *id) {
+                None => return Err(StoreError::not_found("staff", id.to_string())),
+                Some((_, _, _, station)) if station.is_none() || *station != ticket.station_id => {
+                    return Err(DomainError::invalid(
+                        "staff_ids",
+                        format!("staff {id} is not a member of the ticket's station"),
+                    )
+                    .into());
+                }
+                Some((id, name, position, _)) => crew.push(CrewMember {
+                    id: *id,
+                    name: name.clone(),
+                    position: position.clone(),
+                }),
+            }
+        }
+        Ok(crew)
+    }
+
+    /// Tickets merged into `number` (its duplicates), oldest first.
+    pub async fn duplicates_of(&self, number: &str) -> Result<Vec<TicketRow>> {
+        let mut rows: Vec<TicketRow> =
+            sqlx::query_as(AssertSqlSafe(format!("{SELECT} WHERE t.merged_into = $1")))
+                .bind(number.to_string())
+                .fetch_all(&self.pool)
+                .await?;
+        rows.sort_by_key(|t| t.id);
+        Ok(rows)
     }
 
     pub async fn ticket_by_id(&self, id: i64) -> Result<Option<TicketRow>> {
@@ -445,6 +529,14 @@ impl Db {
             station_id: ticket.station_id,
         });
     }
+}
+
+/// A person put on a ticket, as the `assigned` event records them.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CrewMember {
+    pub id: i64,
+    pub name: String,
+    pub position: String,
 }
 
 /// An event about to be appended to a ticket's timeline.

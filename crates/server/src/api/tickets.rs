@@ -5,6 +5,7 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use domain::temperature::{Reading, Visit, VisitInput};
 use domain::ticket::NewTicketInput;
 use domain::{
     Action, DomainError, Kind, NewTicket, Permission, Priority, Satisfaction, Status, Timestamp,
@@ -55,11 +56,22 @@ pub struct CreateTicket {
 /// A command on a ticket. `action` says which; the other fields are its inputs.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ActionRequest {
-    /// dispatch | accept | contact | arrive | schedule | resolve | callback | callback_not_reached |
-    /// answer | cancel | reopen | merge | close (supervisors: without a callback)
+    /// dispatch | redirect | accept | assign | contact | arrive | schedule | measure_temperature |
+    /// resolve | callback | callback_not_reached | answer | cancel | reopen | merge |
+    /// close (supervisors: without a callback)
     pub action: String,
-    /// dispatch: the station to send the ticket to.
+    /// dispatch, redirect: the station to send the ticket to.
     pub station_code: Option<String>,
+    /// assign: the staff (ids from the station's staff list) to put on the ticket; replaces the crew.
+    pub staff_ids: Option<Vec<i64>>,
+    /// measure_temperature: one reading per room (or several; each room counts once).
+    pub readings: Option<Vec<ReadingRequest>>,
+    /// measure_temperature: windows and doors closed 30 min, 1.5 m high, centre of the room.
+    pub protocol_followed: Option<bool>,
+    /// measure_temperature: who measured (default: the signed-in user's name).
+    pub measured_by: Option<String>,
+    /// measure_temperature: the customer who co-signs the readings.
+    pub co_signed_by: Option<String>,
     /// contact, resolve, callback, answer: what was said or done.
     pub note: Option<String>,
     /// schedule: the agreed time, RFC 3339 or `2026-12-05 14:00` in local time.
@@ -70,10 +82,21 @@ pub struct ActionRequest {
     pub satisfied: Option<bool>,
     /// callback, instead of `satisfied`: satisfied | basically_satisfied (both close) | unsatisfied (reopens).
     pub satisfaction: Option<String>,
-    /// cancel, reopen, close: why.
+    /// redirect, cancel, reopen, close: why.
     pub reason: Option<String>,
     /// merge: number of the ticket this one duplicates.
     pub into: Option<String>,
+}
+
+/// One room-temperature reading.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ReadingRequest {
+    /// 卧室, 客厅 …
+    pub room: String,
+    /// °C, −30 … 60.
+    pub celsius: f64,
+    /// When it was read (RFC 3339 or local `2026-12-05 14:00`); default now.
+    pub at: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -102,15 +125,50 @@ pub struct TicketJson {
     pub lon: Option<f64>,
     pub merged_into: Option<String>,
     pub appointment_at: Option<String>,
+    /// The latest room-temperature visit: its temperature (°C) and refund (% of the fee).
+    pub room_temp_c: Option<f64>,
+    pub refund_percent: Option<i64>,
     pub created_by: String,
     pub created_at: String,
     pub updated_at: String,
+    /// Who is on the ticket (on single-ticket responses).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crew: Option<Vec<CrewJson>>,
+    /// Tickets merged into this one; their callers are called back too (on single-ticket responses).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicates: Option<Vec<DuplicateJson>>,
+    /// For a merged ticket: the ticket it follows, and that ticket's status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub primary: Option<PrimaryJson>,
     /// The timeline, oldest first (on single-ticket responses).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<EventJson>>,
     /// The deadlines of its steps, oldest first (on single-ticket responses).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clocks: Option<Vec<ClockJson>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CrewJson {
+    pub staff_id: i64,
+    pub name: String,
+    pub phone: String,
+    pub assigned_by: String,
+    pub assigned_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DuplicateJson {
+    pub number: String,
+    pub caller_name: String,
+    pub caller_phone: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PrimaryJson {
+    pub number: String,
+    pub status: String,
 }
 
 /// One step's deadline: running, or how it ended.
@@ -290,7 +348,7 @@ pub async fn act_on_ticket(
     ApiJson(body): ApiJson<ActionRequest>,
 ) -> Result<Json<TicketJson>, AppError> {
     let now = state.now();
-    let action = parse_action(body, &state)?.validate(now)?;
+    let action = parse_action(body, &state, &user.display_name)?.validate(now)?;
     if !user.role.may_act(&action) {
         return Err(AppError::Forbidden);
     }
@@ -302,12 +360,47 @@ pub async fn act_on_ticket(
     Ok(Json(with_events(&state, row).await?))
 }
 
-fn parse_action(body: ActionRequest, state: &AppState) -> Result<Action, AppError> {
+fn parse_action(body: ActionRequest, state: &AppState, me: &str) -> Result<Action, AppError> {
     let required = |v: Option<String>, field: &str| v.ok_or_else(|| DomainError::required(field));
     Ok(match body.action.trim() {
         "dispatch" => Action::Dispatch {
             station_code: required(body.station_code, "station_code")?,
         },
+        "redirect" => Action::Redirect {
+            station_code: required(body.station_code, "station_code")?,
+            reason: required(body.reason, "reason")?,
+        },
+        "assign" => Action::Assign {
+            staff_ids: body
+                .staff_ids
+                .ok_or_else(|| DomainError::required("staff_ids"))?,
+        },
+        "measure_temperature" => {
+            let now = state.now();
+            let mut readings = Vec::new();
+            for (i, r) in body.readings.unwrap_or_default().into_iter().enumerate() {
+                let at = match r.at.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+                    None => now,
+                    Some(text) => {
+                        Timestamp::parse(&format!("readings[{i}].at"), text, state.settings.tz)?
+                    }
+                };
+                readings.push(Reading {
+                    room: r.room,
+                    celsius: r.celsius,
+                    at: at.millis(),
+                });
+            }
+            let input = VisitInput {
+                readings,
+                protocol_followed: body.protocol_followed.unwrap_or(false),
+                measured_by: body.measured_by.unwrap_or_else(|| me.to_string()),
+                co_signed_by: body.co_signed_by.unwrap_or_default(),
+            };
+            Action::MeasureTemperature {
+                visit: Visit::assess(input, &state.settings.temperature, now)?,
+            }
+        }
         "accept" => Action::Accept,
         "contact" => Action::Contact {
             note: body.note.unwrap_or_default(),
@@ -442,8 +535,45 @@ pub async fn ticket_filter(
 async fn with_events(state: &AppState, row: TicketRow) -> Result<TicketJson, AppError> {
     let events = state.db.ticket_events(row.id).await?;
     let clocks = state.db.ticket_clocks(row.id).await?;
+    let crew = state
+        .db
+        .assignments(&[row.id])
+        .await?
+        .remove(&row.id)
+        .unwrap_or_default();
+    let duplicates = state.db.duplicates_of(&row.number).await?;
+    let primary = match &row.merged_into {
+        Some(number) => state.db.ticket(number).await?,
+        None => None,
+    };
     let time = |ms: i64| Timestamp(ms).rfc3339(state.settings.tz);
     let mut json = ticket_json(state, row, Some(events));
+    json.crew = Some(
+        crew.into_iter()
+            .map(|a| CrewJson {
+                staff_id: a.staff_id,
+                name: a.staff_name,
+                phone: a.staff_phone,
+                assigned_by: a.assigned_by,
+                assigned_at: time(a.assigned_at),
+            })
+            .collect(),
+    );
+    json.duplicates = Some(
+        duplicates
+            .into_iter()
+            .map(|d| DuplicateJson {
+                number: d.number,
+                caller_name: d.caller_name,
+                caller_phone: d.caller_phone,
+                created_at: time(d.created_at),
+            })
+            .collect(),
+    );
+    json.primary = primary.map(|p| PrimaryJson {
+        number: p.number,
+        status: p.status,
+    });
     json.clocks = Some(
         clocks
             .into_iter()
@@ -472,6 +602,9 @@ pub fn ticket_json(state: &AppState, t: TicketRow, events: Option<Vec<EventRow>>
             _ => None,
         },
         clocks: None,
+        crew: None,
+        duplicates: None,
+        primary: None,
         events: events.map(|events| {
             events
                 .into_iter()
@@ -481,9 +614,17 @@ pub fn ticket_json(state: &AppState, t: TicketRow, events: Option<Vec<EventRow>>
                         _ => serde_json::Map::new(),
                     };
                     // Times inside event details read like every other time.
-                    for key in ["appointment_at", "due_at"] {
+                    for key in ["appointment_at", "appointment_until", "due_at"] {
                         if let Some(ms) = data.get(key).and_then(|v| v.as_i64()) {
                             data.insert(key.into(), time(ms).into());
+                        }
+                    }
+                    if let Some(readings) = data.get_mut("readings").and_then(|r| r.as_array_mut())
+                    {
+                        for r in readings.iter_mut().filter_map(|r| r.as_object_mut()) {
+                            if let Some(ms) = r.get("at").and_then(|v| v.as_i64()) {
+                                r.insert("at".into(), time(ms).into());
+                            }
                         }
                     }
                     EventJson {
@@ -513,6 +654,8 @@ pub fn ticket_json(state: &AppState, t: TicketRow, events: Option<Vec<EventRow>>
         lon: t.lon,
         merged_into: t.merged_into,
         appointment_at: t.appointment_at.map(time),
+        room_temp_c: t.room_temp_c,
+        refund_percent: t.refund_percent,
         created_by: t.created_by,
         created_at: time(t.created_at),
         updated_at: time(t.updated_at),

@@ -217,7 +217,7 @@ async fn page(
     let l = ctx.l;
     let now = state.now();
     let status = Status::parse(&t.status)?;
-    let steps = allowed_actions(status, t.station_code.as_deref(), ctx.user.role)
+    let steps = allowed_actions(status, &t.kind, t.station_code.as_deref(), ctx.user.role)
         .into_iter()
         .filter(|a| STEPS.contains(a))
         .collect();
@@ -237,7 +237,12 @@ async fn page(
         .assignments(&[t.id])
         .await?
         .remove(&t.id)
-        .map(|a| a.staff_name)
+        .map(|crew| {
+            crew.into_iter()
+                .map(|a| a.staff_name)
+                .collect::<Vec<_>>()
+                .join("、")
+        })
         .unwrap_or_default();
     let attached = state
         .db

@@ -315,6 +315,29 @@ pub fn encode(s: &str) -> String {
 }
 
 /// A local path to return to after a form: only `/…`, never `//host`.
+/// Reads posted form pairs into `T`, collecting the fields named in `lists`
+/// (checkboxes, repeated rows) into arrays; for other fields the last wins.
+/// `T`'s fields must all be strings or lists of strings.
+pub fn form_with_lists<T: serde::de::DeserializeOwned + Default>(
+    pairs: Vec<(String, String)>,
+    lists: &[&str],
+) -> T {
+    let mut map = serde_json::Map::new();
+    for (key, value) in pairs {
+        if lists.contains(&key.as_str()) {
+            if let serde_json::Value::Array(items) = map
+                .entry(key)
+                .or_insert_with(|| serde_json::Value::Array(Vec::new()))
+            {
+                items.push(value.into());
+            }
+        } else {
+            map.insert(key, value.into());
+        }
+    }
+    serde_json::from_value(serde_json::Value::Object(map)).unwrap_or_default()
+}
+
 pub fn safe_back(back: Option<&str>, default: &str) -> String {
     match back {
         Some(b) if b.starts_with('/') && !b.starts_with("//") && !b.contains('\\') => b.to_string(),

@@ -193,6 +193,9 @@ pub struct Row {
     pub created: String,
     pub due: String,
     pub due_level: String,
+    /// The latest room-temperature visit: °C and refund percent.
+    pub room_temp_c: Option<f64>,
+    pub refund_percent: Option<i64>,
 }
 
 /// Table rows with localized names and each ticket's clock.
@@ -223,6 +226,8 @@ pub async fn rows(
                 station: t.station_name.unwrap_or_default(),
                 due: due_text,
                 due_level,
+                room_temp_c: t.room_temp_c,
+                refund_percent: t.refund_percent,
                 number: t.number,
                 status_code: t.status,
                 priority_code: t.priority,
@@ -453,7 +458,7 @@ async fn export(
         .into_response())
 }
 
-pub const EXPORT_COLUMNS: [&str; 12] = [
+pub const EXPORT_COLUMNS: [&str; 14] = [
     "col.number",
     "col.status",
     "col.kind",
@@ -466,6 +471,8 @@ pub const EXPORT_COLUMNS: [&str; 12] = [
     "col.created",
     "col.due",
     "col.due_level",
+    "col.room_temp",
+    "col.refund",
 ];
 
 fn workbook(l: Lang, rows: &[Row]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
@@ -502,8 +509,15 @@ fn workbook(l: Lang, rows: &[Row]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError
         {
             sheet.write_string(row, col as u16, value.as_str())?;
         }
+        // Temperature visits: numbers, so the sheet can sum and filter them.
+        if let Some(c) = r.room_temp_c {
+            sheet.write_number(row, 12, c)?;
+        }
+        if let Some(p) = r.refund_percent {
+            sheet.write_number(row, 13, p as f64)?;
+        }
     }
-    for (col, width) in [16, 10, 10, 14, 8, 10, 14, 36, 14, 20, 28, 10]
+    for (col, width) in [16, 10, 10, 14, 8, 10, 14, 36, 14, 20, 28, 10, 10, 10]
         .into_iter()
         .enumerate()
     {

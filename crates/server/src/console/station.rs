@@ -1,14 +1,16 @@
-//! The station view (供热站): the station's incoming, in-progress and
-//! scheduled tickets; accept, and put a repairer on a ticket.
+//! The station board (供热站): the station's incoming, in-progress,
+//! scheduled and late tickets; accept, put one or more of its people on a
+//! ticket, and redirect a wrong route to another station with the reason.
+//! Every button here is a ticket command (an event on its timeline).
 
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use domain::{Action, DomainError, Permission, Role, Status};
+use domain::{Action, DomainError, Status};
 use serde::Deserialize;
-use store::queues::QueueFilter;
+use store::queues::{ClockQueue, QueueFilter};
 
 use super::queues::{Row, rows};
 use super::{Chrome, Ctx, PageError, encode, render, safe_back};
@@ -37,7 +39,11 @@ pub struct Section {
 pub struct StationRow {
     pub r: Row,
     pub assignee: String,
+    /// Staff ids on the ticket, ticked in its assign form.
+    pub crew_ids: Vec<i64>,
     pub can_accept: bool,
+    pub can_assign: bool,
+    pub can_redirect: bool,
 }
 
 #[derive(Template)]
@@ -60,8 +66,10 @@ pub struct StationView {
     pub name: String,
     pub sections: Vec<Section>,
     pub staff: Vec<(i64, String)>,
-    pub can_assign: bool,
+    /// The station picker (for users who see every station).
     pub stations: Vec<(String, String)>,
+    /// Where a ticket can be redirected to: every other station.
+    pub targets: Vec<(String, String)>,
     pub back: String,
 }
 
@@ -81,14 +89,23 @@ async fn station_page(
         return Err(ctx.err(DomainError::unknown("station", q.station.clone())));
     };
     let role = ctx.user.role;
+    let open = vec![
+        Status::Dispatched,
+        Status::Accepted,
+        Status::Contacted,
+        Status::Scheduled,
+        Status::OnSite,
+    ];
     let mut sections = Vec::new();
-    for (id, statuses) in [
-        ("incoming", vec![Status::Dispatched]),
+    for (id, statuses, late) in [
+        ("late", open, true),
+        ("incoming", vec![Status::Dispatched], false),
         (
             "in_progress",
             vec![Status::Accepted, Status::Contacted, Status::OnSite],
+            false,
         ),
-        ("scheduled", vec![Status::Scheduled]),
+        ("scheduled", vec![Status::Scheduled], false),
     ] {
         let tickets = state
             .db
@@ -96,6 +113,10 @@ async fn station_page(
                 statuses,
                 station_id: Some(station.id),
                 station_scope: ctx.user.scope(),
+                clocks: late.then(|| ClockQueue {
+                    now: state.now(),
+                    late: true,
+                }),
                 oldest_first: true,
                 limit: 200,
                 ..Default::default()
@@ -103,23 +124,39 @@ async fn station_page(
             .await
             .map_err(|e| ctx.err(e))?;
         let ids: Vec<i64> = tickets.iter().map(|t| t.id).collect();
+        let statuses: Vec<Status> = tickets
+            .iter()
+            .map(|t| Status::parse(&t.status))
+            .collect::<Result<_, _>>()
+            .map_err(|e| ctx.err(e))?;
         let assignments = state.db.assignments(&ids).await.map_err(|e| ctx.err(e))?;
         let lines = rows(&state, l, tickets).await.map_err(|e| ctx.err(e))?;
+        let mut section_rows = Vec::new();
+        for ((r, id), status) in lines.into_iter().zip(ids).zip(statuses) {
+            let crew = assignments.get(&id).map(Vec::as_slice).unwrap_or_default();
+            let can = |action: &Action| {
+                role.may_act(action) && status.decide(action, Some(&station.code)).is_ok()
+            };
+            section_rows.push(StationRow {
+                can_accept: can(&Action::Accept),
+                can_assign: can(&Action::Assign { staff_ids: vec![] }),
+                can_redirect: can(&Action::Redirect {
+                    station_code: String::new(),
+                    reason: String::new(),
+                }),
+                assignee: crew
+                    .iter()
+                    .map(|a| a.staff_name.as_str())
+                    .collect::<Vec<_>>()
+                    .join("、"),
+                crew_ids: crew.iter().map(|a| a.staff_id).collect(),
+                r,
+            });
+        }
         sections.push(Section {
             id,
             title: l.code_name("station.section", id),
-            rows: lines
-                .into_iter()
-                .zip(ids)
-                .map(|(r, id)| StationRow {
-                    can_accept: r.status_code == "dispatched" && role.may_act(&Action::Accept),
-                    assignee: assignments
-                        .get(&id)
-                        .map(|a| a.staff_name.clone())
-                        .unwrap_or_default(),
-                    r,
-                })
-                .collect(),
+            rows: section_rows,
         });
     }
     let staff = state
@@ -130,13 +167,18 @@ async fn station_page(
         .into_iter()
         .map(|s| (s.id, format!("{} · {}", s.name, l.position(&s.position))))
         .collect();
+    let targets = all
+        .iter()
+        .filter(|s| s.id != station.id)
+        .map(|s| (s.code.clone(), s.name.clone()))
+        .collect();
     let v = StationView {
         back: format!("/station?station={}", encode(&station.code)),
         code: station.code,
         name: station.name,
         sections,
         staff,
-        can_assign: may_assign(role),
+        targets,
         stations: if ctx.user.scope().is_none() {
             all.into_iter().map(|s| (s.code, s.name)).collect()
         } else {
@@ -153,46 +195,47 @@ async fn station_page(
     }))
 }
 
-fn may_assign(role: Role) -> bool {
-    matches!(role, Role::Admin | Role::Operator | Role::Station)
-}
-
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct AssignForm {
     number: String,
+    /// One person (the older single-select form) …
     staff_id: String,
+    /// … or several (checkboxes).
+    staff_ids: Vec<String>,
     back: String,
 }
 
+/// Puts people on a ticket: the `assign` command, for forms that name the
+/// ticket in a field rather than in the path.
 async fn assign(
     State(state): State<AppState>,
     ctx: Ctx,
-    Form(f): Form<AssignForm>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    if !may_assign(ctx.user.role) || !ctx.user.role.has(Permission::LookUpAccounts) {
+    let f: AssignForm = super::form_with_lists(pairs, &["staff_ids"]);
+    let staff_ids = f
+        .staff_ids
+        .iter()
+        .chain(std::iter::once(&f.staff_id))
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| {
+            s.trim()
+                .parse()
+                .map_err(|_| DomainError::invalid("staff_ids", "not a staff id"))
+        })
+        .collect::<Result<Vec<i64>, _>>()
+        .map_err(|e| ctx.err(e))?;
+    let now = state.now();
+    let action = Action::Assign { staff_ids }
+        .validate(now)
+        .map_err(|e| ctx.err(e))?;
+    if !ctx.user.role.may_act(&action) {
         return Err(ctx.err(AppError::Forbidden));
     }
-    let staff_id: i64 = f
-        .staff_id
-        .trim()
-        .parse()
-        .map_err(|_| ctx.err(DomainError::required("staff_id")))?;
-    let ticket = state
-        .db
-        .ticket(&f.number)
-        .await
-        .map_err(|e| ctx.err(e))?
-        .filter(|t| t.visible_to(ctx.user.scope()))
-        .ok_or_else(|| {
-            ctx.err(AppError::NotFound {
-                what: "ticket",
-                key: f.number.clone(),
-            })
-        })?;
     state
         .db
-        .assign_ticket(&ticket, staff_id, &ctx.user.name, state.now())
+        .act_on_ticket(&f.number, &action, &ctx.user.actor(), now)
         .await
         .map_err(|e| ctx.err(e))?;
     Ok(Redirect::to(&safe_back(Some(&f.back), "/station")).into_response())

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use domain::error::required_text;
+use domain::temperature::{Reading, Visit, VisitInput};
 use domain::ticket::MAX_NOTE;
 use domain::{Action, DomainError, Role, Satisfaction, Status, Timestamp};
 use serde::Deserialize;
@@ -29,9 +30,12 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The actions a ticket page can offer, with their shortcut keys and inputs.
-pub const ACTIONS: [(&str, char, &[&str]); 15] = [
+pub const ACTIONS: [(&str, char, &[&str]); 18] = [
     ("dispatch", 'd', &["station_code"]),
     ("accept", 'a', &[]),
+    ("redirect", 'z', &["station_code", "reason"]),
+    ("assign", 'p', &["staff_ids"]),
+    ("measure_temperature", 't', &["readings"]),
     ("contact", 'c', &["note"]),
     ("arrive", 'v', &[]),
     ("schedule", 's', &["appointment_at"]),
@@ -65,6 +69,16 @@ fn sample(name: &str) -> Option<Action> {
             station_code: "\u{1}".into(),
         },
         "accept" => Action::Accept,
+        "redirect" => Action::Redirect {
+            station_code: "\u{1}".into(),
+            reason: String::new(),
+        },
+        "assign" => Action::Assign {
+            staff_ids: Vec::new(),
+        },
+        "measure_temperature" => Action::MeasureTemperature {
+            visit: sample_visit(),
+        },
         "contact" => Action::Contact {
             note: String::new(),
         },
@@ -102,10 +116,36 @@ fn sample(name: &str) -> Option<Action> {
     })
 }
 
-/// The actions `role` may take on a ticket in `status` now.
-pub fn allowed_actions(status: Status, station: Option<&str>, role: Role) -> Vec<&'static str> {
+fn sample_visit() -> Visit {
+    Visit {
+        readings: Vec::new(),
+        measured_by: String::new(),
+        co_signed_by: String::new(),
+        protocol_followed: true,
+        average_c: 0.0,
+        lowest_c: 0.0,
+        standard_c: 0.0,
+        meets_standard: false,
+        refund_percent: 0,
+    }
+}
+
+/// The actions `role` may take on a ticket of `kind` in `status` now.
+/// A dispatched ticket changes station by a redirect (with its reason);
+/// only temperature tickets get a measurement visit.
+pub fn allowed_actions(
+    status: Status,
+    kind: &str,
+    station: Option<&str>,
+    role: Role,
+) -> Vec<&'static str> {
     ACTIONS
         .iter()
+        .filter(|(name, _, _)| match *name {
+            "dispatch" => status == Status::Registered,
+            "measure_temperature" => kind == domain::Kind::Temperature.code(),
+            _ => true,
+        })
         .filter(|(name, _, _)| {
             sample(name).is_some_and(|a| role.may_act(&a) && status.decide(&a, station).is_ok())
         })
@@ -123,8 +163,27 @@ pub struct ActionForm {
     pub measured_temp_c: String,
     pub reason: String,
     pub into: String,
+    /// assign: the staff ticked (a repeated field).
+    pub staff_ids: Vec<String>,
+    /// measure_temperature: one entry per reading row (repeated fields).
+    pub room: Vec<String>,
+    pub celsius: Vec<String>,
+    pub reading_at: Vec<String>,
+    pub protocol_followed: String,
+    pub measured_by: String,
+    pub co_signed_by: String,
     /// Where to go afterwards (the station view posts here too).
     pub back: String,
+}
+
+impl ActionForm {
+    /// Fields that repeat in the form (checkboxes, reading rows).
+    pub const LISTS: [&str; 4] = ["staff_ids", "room", "celsius", "reading_at"];
+
+    /// The posted pairs, with the repeated fields collected.
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> ActionForm {
+        super::form_with_lists(pairs, &Self::LISTS)
+    }
 }
 
 pub struct ActionView {
@@ -166,6 +225,16 @@ pub struct TicketView {
     pub clocks: Vec<ClockView>,
     pub messages: Vec<super::messages::MessageView>,
     pub assignee: String,
+    /// Staff ids on the ticket, to tick in the assign form.
+    pub crew_ids: Vec<i64>,
+    /// The station's staff (id, name · position), for the assign form.
+    pub staff: Vec<(i64, String)>,
+    /// Tickets merged into this one: (number, caller, phone).
+    pub duplicates: Vec<(String, String, String)>,
+    /// For a merged ticket: the primary's number and status.
+    pub primary: Option<(String, String)>,
+    /// The latest room-temperature visit's verdict, in words.
+    pub temperature: Option<String>,
     pub timeline: Vec<TimelineItem>,
     pub actions: Vec<ActionView>,
     pub stations: Vec<(String, String)>,
@@ -181,6 +250,23 @@ pub struct TicketView {
 impl TicketView {
     pub fn err(&self, field: &str) -> &str {
         self.errors.get(field).map_or("", String::as_str)
+    }
+    /// The error of any item of a list field (`readings[2].celsius`).
+    pub fn err_under(&self, list: &str) -> &str {
+        self.errors
+            .iter()
+            .find(|(k, _)| k.as_str() == list || k.starts_with(&format!("{list}[")))
+            .map_or("", |(_, v)| v.as_str())
+    }
+    /// Row `i` of a repeated field, kept after an error.
+    pub fn list_val(&self, field: &str, i: &usize) -> &str {
+        let list = match field {
+            "room" => &self.form.room,
+            "celsius" => &self.form.celsius,
+            "reading_at" => &self.form.reading_at,
+            _ => return "",
+        };
+        list.get(*i).map_or("", String::as_str)
     }
     /// The value typed into `field` of the open action's form (kept after an error).
     pub fn val(&self, action: &str, field: &str) -> &str {
@@ -324,17 +410,59 @@ async fn view(
         })
         .collect();
     let open = form.action.clone();
-    let actions = allowed_actions(status, t.station_code.as_deref(), ctx.user.role)
+    let actions: Vec<ActionView> =
+        allowed_actions(status, &t.kind, t.station_code.as_deref(), ctx.user.role)
+            .into_iter()
+            .filter_map(|name| ACTIONS.iter().find(|(n, _, _)| *n == name))
+            .map(|(name, key, fields)| ActionView {
+                name,
+                key: *key,
+                label: l.code_name("action", name),
+                fields,
+                open: open == *name,
+            })
+            .collect();
+    // Who can be put on the ticket: its station's staff.
+    let staff = match t.station_id {
+        Some(station) if actions.iter().any(|a: &ActionView| a.name == "assign") => state
+            .db
+            .station_staff(station)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, format!("{} · {}", p.name, l.position(&p.position))))
+            .collect(),
+        _ => Vec::new(),
+    };
+    // Callers of the tickets merged into this one, to call back too.
+    let duplicates = state
+        .db
+        .duplicates_of(&t.number)
+        .await?
         .into_iter()
-        .filter_map(|name| ACTIONS.iter().find(|(n, _, _)| *n == name))
-        .map(|(name, key, fields)| ActionView {
-            name,
-            key: *key,
-            label: l.code_name("action", name),
-            fields,
-            open: open == *name,
-        })
+        .map(|d| (d.number, d.caller_name, d.caller_phone))
         .collect();
+    let primary = match &t.merged_into {
+        Some(number) => state
+            .db
+            .ticket(number)
+            .await?
+            .map(|p| (p.number, l.status(&p.status))),
+        None => None,
+    };
+    let temperature = t.room_temp_c.map(|c| {
+        let refund = t.refund_percent.unwrap_or(0);
+        let verdict = if c >= state.settings.temperature.standard_c {
+            l.t("temperature.meets")
+        } else {
+            l.t("temperature.below")
+        };
+        format!(
+            "{c:.1} °C · {verdict} ({} {:.1} °C) · {} {refund} %",
+            l.t("temperature.standard"),
+            state.settings.temperature.standard_c,
+            l.t("temperature.refund"),
+        )
+    });
     let stations = if ctx.user.role.has(domain::Permission::SeeAllStations)
         || ctx.user.role == Role::Station
     {
@@ -368,8 +496,21 @@ async fn view(
         messages,
         assignee: assignments
             .get(&t.id)
-            .map(|a| format!("{} {}", a.staff_name, a.staff_phone))
+            .map(|crew| {
+                crew.iter()
+                    .map(|a| format!("{} {}", a.staff_name, a.staff_phone))
+                    .collect::<Vec<_>>()
+                    .join("、")
+            })
             .unwrap_or_default(),
+        crew_ids: assignments
+            .get(&t.id)
+            .map(|crew| crew.iter().map(|a| a.staff_id).collect())
+            .unwrap_or_default(),
+        staff,
+        duplicates,
+        primary,
+        temperature,
         timeline: timeline.into_iter().map(|(_, _, item)| item).collect(),
         actions,
         stations,
@@ -413,6 +554,46 @@ fn event_detail(state: &AppState, l: Lang, data: &serde_json::Value) -> String {
     }
     if let Some(t) = data.get("measured_temp_c").and_then(|v| v.as_f64()) {
         parts.push(format!("{}: {t:.1} °C", l.field("measured_temp_c")));
+    }
+    if let Some(crew) = data.get("staff").and_then(|v| v.as_array()) {
+        let names: Vec<&str> = crew
+            .iter()
+            .filter_map(|p| p.get("name").and_then(|n| n.as_str()))
+            .collect();
+        parts.push(format!("{}: {}", l.t("ticket.assignee"), names.join("、")));
+    }
+    if let Some(readings) = data.get("readings").and_then(|v| v.as_array()) {
+        for r in readings {
+            let room = r.get("room").and_then(|v| v.as_str()).unwrap_or_default();
+            let c = r
+                .get("celsius")
+                .and_then(|v| v.as_f64())
+                .unwrap_or_default();
+            let at = r
+                .get("at")
+                .and_then(|v| v.as_i64())
+                .map(|ms| show_time(state, ms));
+            parts.push(format!("{room} {c:.1} °C ({})", at.unwrap_or_default()));
+        }
+        if let Some(avg) = data.get("average_c").and_then(|v| v.as_f64()) {
+            let refund = data
+                .get("refund_percent")
+                .and_then(|v| v.as_i64())
+                .unwrap_or(0);
+            parts.push(format!(
+                "{} {avg:.1} °C · {} {refund} %",
+                l.t("temperature.average"),
+                l.t("temperature.refund")
+            ));
+        }
+        for (key, label) in [
+            ("measured_by", "temperature.measured_by"),
+            ("co_signed_by", "temperature.co_signed_by"),
+        ] {
+            if let Some(who) = text(key) {
+                parts.push(format!("{}: {who}", l.t(label)));
+            }
+        }
     }
     if let Some(into) = text("into") {
         parts.push(format!("{}: {into}", l.field("into")));
@@ -473,7 +654,48 @@ async fn ticket_page(
     }))
 }
 
-fn parse_action(state: &AppState, f: &ActionForm) -> Result<Action, DomainError> {
+/// The reading rows of a measurement form (rows left empty are skipped).
+pub fn parse_visit(state: &AppState, f: &ActionForm, me: &str) -> Result<Visit, DomainError> {
+    let now = state.now();
+    let mut readings = Vec::new();
+    for (i, room) in f.room.iter().enumerate() {
+        let celsius = f.celsius.get(i).map_or("", |c| c.trim());
+        if room.trim().is_empty() && celsius.is_empty() {
+            continue;
+        }
+        let n = readings.len();
+        let celsius: f64 = celsius
+            .replace(',', ".")
+            .parse()
+            .map_err(|_| DomainError::invalid(&format!("readings[{n}].celsius"), "not a number"))?;
+        let at = match f.reading_at.get(i).map_or("", |t| t.trim()) {
+            "" => now,
+            text => Timestamp::parse(&format!("readings[{n}].at"), text, state.settings.tz)?,
+        };
+        readings.push(Reading {
+            room: room.clone(),
+            celsius,
+            at: at.millis(),
+        });
+    }
+    let measured_by = if f.measured_by.trim().is_empty() {
+        me.to_string()
+    } else {
+        f.measured_by.clone()
+    };
+    Visit::assess(
+        VisitInput {
+            readings,
+            protocol_followed: !f.protocol_followed.is_empty(),
+            measured_by,
+            co_signed_by: f.co_signed_by.clone(),
+        },
+        &state.settings.temperature,
+        now,
+    )
+}
+
+fn parse_action(state: &AppState, f: &ActionForm, me: &str) -> Result<Action, DomainError> {
     let required = |v: &str, field: &str| -> Result<String, DomainError> {
         if v.trim().is_empty() {
             Err(DomainError::required(field))
@@ -486,6 +708,25 @@ fn parse_action(state: &AppState, f: &ActionForm) -> Result<Action, DomainError>
             station_code: required(&f.station_code, "station_code")?,
         },
         "accept" => Action::Accept,
+        "redirect" => Action::Redirect {
+            station_code: required(&f.station_code, "station_code")?,
+            reason: required(&f.reason, "reason")?,
+        },
+        "assign" => Action::Assign {
+            staff_ids: f
+                .staff_ids
+                .iter()
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| {
+                    s.trim()
+                        .parse()
+                        .map_err(|_| DomainError::invalid("staff_ids", "not a staff id"))
+                })
+                .collect::<Result<_, _>>()?,
+        },
+        "measure_temperature" => Action::MeasureTemperature {
+            visit: parse_visit(state, f, me)?,
+        },
         "contact" => Action::Contact {
             note: f.note.clone(),
         },
@@ -538,20 +779,22 @@ async fn act(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(number): Path<String>,
-    Form(f): Form<ActionForm>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
+    let f = ActionForm::from_pairs(pairs);
     let l = ctx.l;
     let now = state.now();
-    let result = match parse_action(&state, &f).and_then(|a| a.validate(now)) {
-        Err(e) => Err(AppError::from(e)),
-        Ok(action) if !ctx.user.role.may_act(&action) => Err(AppError::Forbidden),
-        Ok(action) => state
-            .db
-            .act_on_ticket(&number, &action, &ctx.user.actor(), now)
-            .await
-            .map(|_| ())
-            .map_err(AppError::from),
-    };
+    let result =
+        match parse_action(&state, &f, &ctx.user.display_name).and_then(|a| a.validate(now)) {
+            Err(e) => Err(AppError::from(e)),
+            Ok(action) if !ctx.user.role.may_act(&action) => Err(AppError::Forbidden),
+            Ok(action) => state
+                .db
+                .act_on_ticket(&number, &action, &ctx.user.actor(), now)
+                .await
+                .map(|_| ())
+                .map_err(AppError::from),
+        };
     match result {
         Ok(()) => {
             metrics::counter!("heatdesk_ticket_actions_total", "action" => f.action.clone())
@@ -657,14 +900,23 @@ mod tests {
 
     #[test]
     fn offered_actions_follow_state_and_role() {
-        let op = allowed_actions(Status::Registered, None, Role::Operator);
+        let op = allowed_actions(Status::Registered, "repair", None, Role::Operator);
         assert!(op.contains(&"dispatch") && op.contains(&"answer") && op.contains(&"cancel"));
         assert!(!op.contains(&"accept"));
-        let st = allowed_actions(Status::Dispatched, Some("S01"), Role::Station);
-        assert!(st.contains(&"accept") && st.contains(&"dispatch"));
-        assert!(!st.contains(&"cancel"));
-        assert!(allowed_actions(Status::Dispatched, Some("S01"), Role::Viewer).is_empty());
-        let resolved = allowed_actions(Status::Resolved, Some("S01"), Role::Operator);
+        let st = allowed_actions(Status::Dispatched, "repair", Some("S01"), Role::Station);
+        // A dispatched ticket changes station by a redirect, with its reason.
+        assert!(st.contains(&"accept") && st.contains(&"redirect") && st.contains(&"assign"));
+        assert!(!st.contains(&"dispatch") && !st.contains(&"cancel"));
+        assert!(
+            !st.contains(&"measure_temperature"),
+            "only on temperature tickets"
+        );
+        let visit = allowed_actions(Status::Accepted, "temperature", Some("S01"), Role::Repairer);
+        assert!(visit.contains(&"measure_temperature") && !visit.contains(&"assign"));
+        assert!(
+            allowed_actions(Status::Dispatched, "repair", Some("S01"), Role::Viewer).is_empty()
+        );
+        let resolved = allowed_actions(Status::Resolved, "repair", Some("S01"), Role::Operator);
         assert!(resolved.contains(&"callback_ok") && resolved.contains(&"callback_no"));
         let keys: std::collections::HashSet<char> = ACTIONS.iter().map(|a| a.1).collect();
         assert_eq!(keys.len(), ACTIONS.len());

@@ -731,12 +731,15 @@ async fn warnings_reach_the_assigned_repairer_and_redirects_the_new_crew(app: Te
     let to = recipients(&messages(&app, "event=dispatched").await);
     assert!(to.contains(&REPAIRER_S01.to_string()) && to.contains(&"13900000008".to_string()));
     // Once one is on the ticket, the warning goes to them (and the director) only.
-    let ticket_row = app.db.ticket(&number).await.unwrap().unwrap();
     let staff_id = app.db.staff_id_by_phone(REPAIRER_S01).await.unwrap();
-    app.db
-        .assign_ticket(&ticket_row, staff_id, "station", START)
-        .await
-        .unwrap();
+    let (s, b) = app
+        .act(
+            "station",
+            &number,
+            json!({"action": "assign", "staff_ids": [staff_id]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
     app.clock.set(START.plus_millis(8 * MIN));
     tick(&app).await;
     assert_eq!(

@@ -815,7 +815,7 @@ async fn queue_exports_exactly_the_filtered_rows(app: TestApp) {
     assert!(!html.contains(&c));
 }
 
-fn read_xlsx(bytes: &[u8]) -> Vec<Vec<String>> {
+pub fn read_xlsx(bytes: &[u8]) -> Vec<Vec<String>> {
     use calamine::{Reader, Xlsx};
     let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).expect("a workbook");
     let name = book.sheet_names()[0].clone();

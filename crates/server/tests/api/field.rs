@@ -77,11 +77,14 @@ async fn assigned_ticket(app: &TestApp, staff: i64) -> String {
         .act("station", &number, json!({"action": "accept"}))
         .await;
     assert_eq!(s, 200, "{b}");
-    let t = app.db.ticket(&number).await.unwrap().unwrap();
-    app.db
-        .assign_ticket(&t, staff, "station", START)
-        .await
-        .unwrap();
+    let (s, b) = app
+        .act(
+            "station",
+            &number,
+            json!({"action": "assign", "staff_ids": [staff]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
     number
 }
 

@@ -10,4 +10,5 @@ mod field;
 mod gateway;
 mod ops;
 mod registers;
+mod station;
 mod tickets;

@@ -714,12 +714,13 @@ async fn a_repairer_resolves_on_the_phone_with_photo_and_signature() {
     .await;
     app.act("station", &number, json!({"action": "accept"}))
         .await;
-    let t = app.db.ticket(&number).await.expect("db").expect("ticket");
     let sun = app.db.staff().await.expect("staff")[0].id;
-    app.db
-        .assign_ticket(&t, sun, "station", START)
-        .await
-        .expect("assign");
+    app.act(
+        "station",
+        &number,
+        json!({"action": "assign", "staff_ids": [sun]}),
+    )
+    .await;
 
     let driver = driver().await;
     let b = browser(&driver).await;
