@@ -15,7 +15,7 @@ use crate::AppState;
         Errors are RFC 9457 problem documents with a stable `code` and the offending `field`."),
     paths(
         super::tickets::create_ticket, super::tickets::list_tickets, super::tickets::get_ticket,
-        super::tickets::act_on_ticket, super::registers::list_accounts, super::registers::list_stations,
+        super::tickets::act_on_ticket, super::registers::list_accounts, super::registers::list_stations, super::registers::list_station_staff,
         super::registers::list_categories, super::registers::resolve, super::session::login, super::session::logout, super::session::me,
         super::messages::list_messages,
     ),

@@ -1,6 +1,6 @@
-//! Registers over JSON: accounts, stations, categories.
+//! Registers over JSON: accounts, stations and their staff, categories.
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use domain::{DomainError, Permission, Phone};
@@ -17,8 +17,60 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/accounts", get(list_accounts))
         .route("/api/v1/stations", get(list_stations))
+        .route("/api/v1/stations/{code}/staff", get(list_station_staff))
         .route("/api/v1/categories", get(list_categories))
         .route("/api/v1/resolve", axum::routing::post(resolve))
+}
+
+/// A person of a station, as `assign` names them (`staff_ids`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffJson {
+    pub id: i64,
+    pub name: String,
+    pub phone: String,
+    /// repairer, station_director, production_deputy …
+    pub position: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffList {
+    pub items: Vec<StaffJson>,
+}
+
+#[utoipa::path(get, path = "/api/v1/stations/{code}/staff", tag = "registers",
+    params(("code" = String, Path, description = "Station code")),
+    responses((status = 200, body = StaffList), (status = 404, body = crate::error::Problem)))]
+pub async fn list_station_staff(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+) -> Result<Json<StaffList>, AppError> {
+    let not_found = || AppError::NotFound {
+        what: "station",
+        key: code.clone(),
+    };
+    let station = state
+        .db
+        .station_by_code(&code)
+        .await?
+        .ok_or_else(not_found)?;
+    // A station-bound user sees only its own station's people.
+    if user.scope().is_some_and(|scope| scope != station.id) {
+        return Err(not_found());
+    }
+    let items = state
+        .db
+        .station_staff(station.id)
+        .await?
+        .into_iter()
+        .map(|p| StaffJson {
+            id: p.id,
+            name: p.name,
+            phone: p.phone,
+            position: p.position,
+        })
+        .collect();
+    Ok(Json(StaffList { items }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -117,6 +117,19 @@ async fn recipients(app: &TestApp, number: &str, event: &str) -> Vec<String> {
 async fn the_board_assigns_a_crew_of_two(app: TestApp) {
     let (zhao, qian, li) = staff(&app).await;
     let number = dispatched(&app, repair_call()).await;
+    // The station's people, as an integration finds the ids to assign.
+    let (s, b) = app.get("station", "/api/v1/stations/S01/staff").await;
+    assert_eq!(s, 200, "{b}");
+    let ids: Vec<i64> = b["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_i64().unwrap())
+        .collect();
+    assert!(ids.contains(&zhao) && ids.contains(&qian) && !ids.contains(&li));
+    assert_eq!(b["items"][0]["position"], "repairer", "repairers first");
+    let (s, _) = app.get("station", "/api/v1/stations/S02/staff").await;
+    assert_eq!(s, 404, "another station's people are not listed");
 
     // The station sees it as incoming, with accept, crew and redirect forms.
     let (s, html) = page(&app, "station", "/station").await;
