@@ -2,10 +2,14 @@
 //! is not a JPEG, PNG or WebP image is refused), turned upright, shrunk to at
 //! most [`MAX_SIDE`] pixels on the long side and stored as JPEG; the
 //! customer's signature is a PNG drawn on a canvas, checked the same way.
+//! Each photo also gets a thumbnail of at most [`THUMB_SIDE`] pixels for the
+//! lists of files (served with `?size=thumb`, see [`Size`]).
 
 use std::io::Cursor;
 
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use image::imageops::FilterType;
 use image::metadata::Orientation;
@@ -22,6 +26,11 @@ pub const MAX_SIGNATURE_BYTES: usize = 1024 * 1024;
 pub const MAX_PHOTOS: usize = 8;
 /// Long side of a stored photo, in pixels.
 pub const MAX_SIDE: u32 = 1600;
+/// Long side of a photo's thumbnail, in pixels.
+pub const THUMB_SIDE: u32 = 320;
+/// JPEG quality of a stored photo and of its thumbnail.
+const QUALITY: u8 = 85;
+const THUMB_QUALITY: u8 = 75;
 
 pub fn too_large(field: &str) -> AppError {
     AppError::BadRequest {
@@ -83,16 +92,29 @@ pub fn prepare_photo(bytes: &[u8]) -> Result<NewAttachment, AppError> {
     if image.width().max(image.height()) > MAX_SIDE {
         image = image.resize(MAX_SIDE, MAX_SIDE, FilterType::Triangle);
     }
-    let rgb = image.to_rgb8();
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
-        .encode_image(&rgb)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("encoding a photo: {e}")))?;
+    let bytes = jpeg(&image, QUALITY)?;
+    // A photo no larger than a thumbnail is its own thumbnail.
+    let thumb = if image.width().max(image.height()) > THUMB_SIDE {
+        let small = image.resize(THUMB_SIDE, THUMB_SIDE, FilterType::Triangle);
+        Some(jpeg(&small, THUMB_QUALITY)?)
+    } else {
+        None
+    };
     Ok(NewAttachment {
         kind: AttachmentKind::Photo,
         content_type: "image/jpeg".into(),
-        bytes: out,
+        bytes,
+        thumb,
     })
+}
+
+fn jpeg(image: &DynamicImage, quality: u8) -> Result<Vec<u8>, AppError> {
+    let rgb = image.to_rgb8();
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
+        .encode_image(&rgb)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("encoding a photo: {e}")))?;
+    Ok(out)
 }
 
 /// The signature drawn on the page, as a `data:image/png;base64,…` URL;
@@ -116,7 +138,54 @@ pub fn prepare_signature(data_url: &str) -> Result<Option<NewAttachment>, AppErr
         kind: AttachmentKind::Signature,
         content_type: "image/png".into(),
         bytes,
+        thumb: None,
     }))
+}
+
+/// Which version of a stored file to send: `?size=full` (the default) or
+/// `?size=thumb` (the photo's thumbnail, or the file itself when it has none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Size {
+    Full,
+    Thumb,
+}
+
+/// The query string of a file's address.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SizeQuery {
+    /// full (default) | thumb: a photo's thumbnail of at most 320 px, or
+    /// the file itself when it has none (a signature, a small photo).
+    pub size: Option<String>,
+}
+
+impl SizeQuery {
+    pub fn size(&self) -> Result<Size, AppError> {
+        match self.size.as_deref().map(str::trim) {
+            None | Some("" | "full") => Ok(Size::Full),
+            Some("thumb") => Ok(Size::Thumb),
+            Some(other) => Err(domain::DomainError::unknown(
+                "size",
+                other.chars().take(40).collect::<String>(),
+            )
+            .into()),
+        }
+    }
+}
+
+/// A stored file as an HTTP answer: kept by the browser for a day (a file
+/// never changes once stored), never sniffed as anything but an image.
+pub fn file_response(content_type: String, bytes: Vec<u8>) -> Response {
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "private, max-age=86400".to_string()),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+        ],
+        Body::from(bytes),
+    )
+        .into_response()
 }
 
 #[cfg(test)]
@@ -141,6 +210,37 @@ mod tests {
         let small = prepare_photo(&png(40, 30)).unwrap();
         let back = image::load_from_memory(&small.bytes).unwrap();
         assert_eq!((back.width(), back.height()), (40, 30));
+    }
+
+    #[test]
+    fn photos_get_a_thumbnail_of_at_most_320_px() {
+        let a = prepare_photo(&png(2000, 1000)).unwrap();
+        let thumb = a.thumb.as_deref().expect("a thumbnail");
+        assert!(thumb.len() < a.bytes.len());
+        let back = image::load_from_memory_with_format(thumb, ImageFormat::Jpeg).unwrap();
+        assert_eq!((back.width(), back.height()), (THUMB_SIDE, 160));
+        let tall = prepare_photo(&png(300, 900)).unwrap();
+        let back = image::load_from_memory(tall.thumb.as_deref().unwrap()).unwrap();
+        assert_eq!((back.width(), back.height()), (107, THUMB_SIDE));
+        // Already as small as a thumbnail: no second copy.
+        assert!(prepare_photo(&png(320, 200)).unwrap().thumb.is_none());
+        let sig = base64::engine::general_purpose::STANDARD.encode(png(30, 10));
+        let sig = prepare_signature(&format!("data:image/png;base64,{sig}"))
+            .unwrap()
+            .unwrap();
+        assert!(sig.thumb.is_none());
+    }
+
+    #[test]
+    fn sizes_are_full_or_thumb() {
+        let q = |s: Option<&str>| SizeQuery {
+            size: s.map(str::to_string),
+        };
+        assert_eq!(q(None).size().unwrap(), Size::Full);
+        assert_eq!(q(Some("full")).size().unwrap(), Size::Full);
+        assert_eq!(q(Some("thumb")).size().unwrap(), Size::Thumb);
+        let e = q(Some("huge")).size().unwrap_err();
+        assert_eq!(e.field().as_deref(), Some("size"));
     }
 
     #[test]

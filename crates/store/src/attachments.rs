@@ -29,6 +29,9 @@ pub struct NewAttachment {
     pub kind: AttachmentKind,
     pub content_type: String,
     pub bytes: Vec<u8>,
+    /// A small JPEG of a photo for lists, when one was made (`None` for a
+    /// signature, or a photo already as small as a thumbnail).
+    pub thumb: Option<Vec<u8>>,
 }
 
 /// What a page lists about a stored file (without its bytes).
@@ -53,8 +56,8 @@ pub(crate) async fn insert(
     at: Timestamp,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO ticket_attachments (ticket_id, event_seq, kind, content_type, size_bytes, bytes, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO ticket_attachments (ticket_id, event_seq, kind, content_type, size_bytes, bytes, thumb, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(ticket_id)
     .bind(event_seq)
@@ -62,6 +65,7 @@ pub(crate) async fn insert(
     .bind(a.content_type.clone())
     .bind(a.bytes.len() as i64)
     .bind(a.bytes.clone())
+    .bind(a.thumb.clone())
     .bind(actor.to_string())
     .bind(at.millis())
     .execute(&mut **tx)
@@ -94,13 +98,29 @@ impl Db {
 
     /// One file of a ticket: its content type and bytes.
     pub async fn attachment(&self, ticket_id: i64, id: i64) -> Result<Option<(String, Vec<u8>)>> {
-        Ok(sqlx::query_as(
-            "SELECT content_type, bytes FROM ticket_attachments WHERE ticket_id = $1 AND id = $2",
-        )
-        .bind(ticket_id)
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?)
+        self.attachment_file(ticket_id, id, false).await
+    }
+
+    /// One file of a ticket, or its thumbnail when `thumb` is asked for and
+    /// there is one (a signature, a small photo or a row stored before
+    /// thumbnails has none: then the file itself).
+    pub async fn attachment_file(
+        &self,
+        ticket_id: i64,
+        id: i64,
+        thumb: bool,
+    ) -> Result<Option<(String, Vec<u8>)>> {
+        let sql = if thumb {
+            "SELECT CASE WHEN thumb IS NULL THEN content_type ELSE 'image/jpeg' END, \
+             COALESCE(thumb, bytes) FROM ticket_attachments WHERE ticket_id = $1 AND id = $2"
+        } else {
+            "SELECT content_type, bytes FROM ticket_attachments WHERE ticket_id = $1 AND id = $2"
+        };
+        Ok(sqlx::query_as(sql)
+            .bind(ticket_id)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
     }
 
     /// A repairer's open work, most recently changed first: the tickets

@@ -13,9 +13,9 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::Router;
-use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
-use axum::http::{StatusCode, header};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use domain::ticket::MAX_NOTE;
@@ -27,7 +27,7 @@ use super::clocks::{self, ClockView};
 use super::ticket::allowed_actions;
 use super::{Ctx, PageError, render, show_time};
 use crate::i18n::Lang;
-use crate::photos::{self, MAX_PHOTO_BYTES, MAX_PHOTOS};
+use crate::photos::{self, MAX_PHOTO_BYTES, MAX_PHOTOS, Size, SizeQuery};
 use crate::{AppError, AppState};
 
 /// The whole form: a few photos at the limit, and the rest.
@@ -528,16 +528,27 @@ async fn apply(
     Ok(())
 }
 
-/// A photo or signature of a ticket, for whoever may see the ticket.
+/// A photo or signature of a ticket, for whoever may see the ticket;
+/// `?size=thumb` for a photo's thumbnail (the file itself when it has none).
 async fn attachment(
     State(state): State<AppState>,
     ctx: Ctx,
     Path((number, id)): Path<(String, i64)>,
+    query: Result<Query<SizeQuery>, QueryRejection>,
 ) -> Result<Response, PageError> {
     let t = load(&state, &ctx, &number).await?;
+    let size = match query {
+        Ok(Query(q)) => q.size(),
+        Err(e) => Err(AppError::bad_request(
+            "bad_request",
+            Some("size"),
+            e.body_text(),
+        )),
+    }
+    .map_err(|e| ctx.err(e))?;
     let (content_type, bytes) = state
         .db
-        .attachment(t.id, id)
+        .attachment_file(t.id, id, size == Size::Thumb)
         .await
         .map_err(|e| ctx.err(e))?
         .ok_or_else(|| {
@@ -546,14 +557,5 @@ async fn attachment(
                 key: id.to_string(),
             })
         })?;
-    Ok((
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::CACHE_CONTROL, "private, max-age=86400".to_string()),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
-        ],
-        Body::from(bytes),
-    )
-        .into_response())
+    Ok(photos::file_response(content_type, bytes))
 }
