@@ -18,6 +18,7 @@ use crate::AppState;
         super::tickets::act_on_ticket, super::registers::list_accounts, super::registers::list_stations, super::registers::list_station_staff,
         super::registers::list_categories, super::registers::resolve, super::session::login, super::session::logout, super::session::me,
         super::messages::list_messages,
+        super::attachments::list_attachments, super::attachments::get_attachment,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&Security),

@@ -1,5 +1,6 @@
 //! JSON API v1 under `/api/v1`, described by OpenAPI at `/api/openapi.json`.
 
+mod attachments;
 pub mod docs;
 mod messages;
 pub mod registers;
@@ -18,6 +19,7 @@ use crate::{AppError, AppState};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(tickets::routes())
+        .merge(attachments::routes())
         .merge(registers::routes())
         .merge(messages::routes())
         .merge(session::routes())
