@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod attachments;
 mod auth;
 mod callback;
 mod clocks;
