@@ -677,7 +677,8 @@ async fn a_queue_is_exported_to_xlsx() {
 }
 
 /// The repairer's phone pages at a phone's size: contact, arrive, and the
-/// result with a photo from the file input and a signature drawn on the pad.
+/// result with photos from the file input (the camera-sized one shrunk by
+/// field.js before sending) and a signature drawn on the pad.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_repairer_resolves_on_the_phone_with_photo_and_signature() {
     if !enabled() {
@@ -776,15 +777,49 @@ async fn a_repairer_resolves_on_the_phone_with_photo_and_signature() {
         .await
         .expect("type");
     let dir = TempDir::new("photo");
-    let file = dir.0.join("photo.png");
-    let img = image::RgbImage::from_pixel(64, 48, image::Rgb([200, 80, 20]));
-    img.save(&file).expect("png");
+    // A "photo" the phone cannot decode goes as it is, and the server refuses
+    // it next to the field, keeping the note.
+    let broken = dir.0.join("broken.jpg");
+    std::fs::write(&broken, b"%PDF-1.4 not a photo").expect("file");
     c.find(Locator::Id("m-photos"))
         .await
         .expect("file input")
-        .send_keys(&file.display().to_string())
+        .send_keys(&broken.display().to_string())
         .await
         .expect("choose the file");
+    c.find(Locator::Id("m-resolve-submit"))
+        .await
+        .expect("submit")
+        .click()
+        .await
+        .expect("send");
+    wait_js(
+        c,
+        "const e = document.getElementById('m-photos-err'); return !!e && e.textContent.includes('只能上传图片') && document.getElementById('m-note').value === '更换阀门'",
+    )
+    .await;
+    let file = dir.0.join("photo.png");
+    let img = image::RgbImage::from_pixel(64, 48, image::Rgb([200, 80, 20]));
+    img.save(&file).expect("png");
+    // A camera-sized photo that the server would refuse as it is (noise does
+    // not compress: over 10 MB as PNG): it gets through only shrunk on the phone.
+    let big = dir.0.join("camera.png");
+    let mut seed = 0x2545_f491_u32;
+    let noise = image::RgbImage::from_fn(2400, 1800, |_, _| {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        let [r, g, b, _] = seed.to_le_bytes();
+        image::Rgb([r, g, b])
+    });
+    noise.save(&big).expect("png");
+    assert!(std::fs::metadata(&big).expect("size").len() > 10 * 1024 * 1024);
+    c.find(Locator::Id("m-photos"))
+        .await
+        .expect("file input")
+        .send_keys(&format!("{}\n{}", file.display(), big.display()))
+        .await
+        .expect("choose the files");
     js(
         c,
         "const cv = document.getElementById('m-sig'); cv.scrollIntoView(); const r = cv.getBoundingClientRect();
@@ -801,12 +836,37 @@ async fn a_repairer_resolves_on_the_phone_with_photo_and_signature() {
         .expect("send");
     wait_js(
         c,
-        "return document.querySelectorAll('#m-files img').length === 2",
+        "return document.querySelectorAll('#m-files img').length === 3",
     )
     .await;
     screenshot(c, "m-ticket.png").await;
     let t = app.db.ticket(&number).await.expect("db").expect("ticket");
     assert_eq!(t.status, "resolved");
+    let files = app.db.attachments(t.id).await.expect("files");
+    let kinds: Vec<&str> = files.iter().map(|a| a.kind.as_str()).collect();
+    assert_eq!(kinds, ["photo", "photo", "signature"]);
+    let mut sides = Vec::new();
+    for (file, thumb) in [(&files[1], false), (&files[1], true), (&files[0], false)] {
+        let (_, bytes) = app
+            .db
+            .attachment_file(t.id, file.id, thumb)
+            .await
+            .expect("db")
+            .expect("a file");
+        let img = image::load_from_memory(&bytes).expect("an image");
+        sides.push((img.width(), img.height()));
+    }
+    assert_eq!(sides, [(1600, 1200), (320, 240), (64, 48)]);
+    // The thumbnails are what the page shows, each linking to the photo.
+    let shown = js(
+        c,
+        "return [...document.querySelectorAll('#m-files a')].map(a => [a.getAttribute('href'), a.querySelector('img').getAttribute('src')])",
+    )
+    .await;
+    for (pair, file) in shown.as_array().expect("links").iter().zip(&files) {
+        let href = format!("/tickets/{number}/attachments/{}", file.id);
+        assert_eq!(pair, &json!([href, format!("{href}?size=thumb")]));
+    }
 
     // The console's ticket page shows the photo and the signature as thumbnails.
     c.goto(&app.url(&format!("/tickets/{number}")))
@@ -814,7 +874,7 @@ async fn a_repairer_resolves_on_the_phone_with_photo_and_signature() {
         .expect("goto");
     wait_js(
         c,
-        "const i = [...document.querySelectorAll('#attachments img')]; return i.length === 2 && i.every(x => x.complete && x.naturalWidth > 0)",
+        "const i = [...document.querySelectorAll('#attachments img')]; return i.length === 3 && i.every(x => x.complete && x.naturalWidth > 0)",
     )
     .await;
 }
