@@ -4,8 +4,11 @@
 // form still works: the server checks and shrinks the photos itself.
 (function () {
   "use strict";
-  var canvas = document.getElementById("m-sig");
-  if (canvas) {
+  // Signature pads: a canvas.m-sig in a form, its drawing sent in the form's
+  // hidden `signature` field, cleared by the form's .m-sig-clear button.
+  document.querySelectorAll("canvas.m-sig").forEach(function (canvas) {
+    var form = canvas.closest("form");
+    if (!form) { return; }
     var ctx = canvas.getContext("2d");
     var drawing = false, drawn = false, last = null;
     ctx.lineWidth = 3; ctx.lineCap = "round"; ctx.lineJoin = "round"; ctx.strokeStyle = "#111";
@@ -27,14 +30,15 @@
     var stop = function () { drawing = false; };
     canvas.addEventListener("pointerup", stop);
     canvas.addEventListener("pointercancel", stop);
-    var clear = document.getElementById("m-sig-clear");
+    var clear = form.querySelector(".m-sig-clear");
     if (clear) {
       clear.addEventListener("click", function () { ctx.clearRect(0, 0, canvas.width, canvas.height); drawn = false; });
     }
-    canvas.closest("form").addEventListener("submit", function () {
-      document.getElementById("m-sig-data").value = drawn ? canvas.toDataURL("image/png") : "";
+    form.addEventListener("submit", function () {
+      var data = form.querySelector("input[name=signature]");
+      if (data) { data.value = drawn ? canvas.toDataURL("image/png") : ""; }
     });
-  }
+  });
 
   // Photos: at most MAX_SIDE px on the long side, as JPEG, before sending.
   var MAX_SIDE = 1600, QUALITY = 0.85;

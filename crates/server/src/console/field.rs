@@ -34,7 +34,14 @@ use crate::{AppError, AppState};
 const FORM_LIMIT: usize = 64 * 1024 * 1024;
 
 /// The steps the phone offers, in the order a visit goes.
-const STEPS: [&str; 5] = ["accept", "contact", "arrive", "schedule", "resolve"];
+const STEPS: [&str; 6] = [
+    "accept",
+    "contact",
+    "arrive",
+    "measure_temperature",
+    "schedule",
+    "resolve",
+];
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -153,6 +160,23 @@ pub struct FieldForm {
     pub date: String,
     pub from: String,
     pub until: String,
+    /// A room-temperature visit: one entry per row.
+    pub room: Vec<String>,
+    pub celsius: Vec<String>,
+    pub protocol_followed: String,
+    pub co_signed_by: String,
+}
+
+impl FieldForm {
+    /// Row `i` of a repeated field, kept after an error.
+    pub fn list(&self, field: &str, i: &usize) -> &str {
+        let list = match field {
+            "room" => &self.room,
+            "celsius" => &self.celsius,
+            _ => return "",
+        };
+        list.get(*i).map_or("", String::as_str)
+    }
 }
 
 pub struct Attached {
@@ -180,6 +204,8 @@ struct TicketPage {
     error: Option<String>,
     today: String,
     attached: Vec<Attached>,
+    /// The latest room-temperature visit's verdict, in words.
+    temperature: Option<String>,
 }
 
 impl TicketPage {
@@ -188,6 +214,13 @@ impl TicketPage {
     }
     fn has(&self, step: &str) -> bool {
         self.steps.contains(&step)
+    }
+    /// The error of any reading row (`readings[1].celsius`).
+    fn err_under(&self, list: &str) -> &str {
+        self.errors
+            .iter()
+            .find(|(k, _)| k.as_str() == list || k.starts_with(&format!("{list}[")))
+            .map_or("", |(_, v)| v.as_str())
     }
 }
 
@@ -280,6 +313,7 @@ async fn page(
         error,
         today,
         attached,
+        temperature: super::ticket::temperature_verdict(state, l, &t),
         t,
     })
 }
@@ -351,6 +385,10 @@ async fn read_form(mut multipart: Multipart) -> Result<Sent, AppError> {
             "date" => f.date = text,
             "from" => f.from = text,
             "until" => f.until = text,
+            "room" => f.room.push(text),
+            "celsius" => f.celsius.push(text),
+            "protocol_followed" => f.protocol_followed = text,
+            "co_signed_by" => f.co_signed_by = text,
             "signature" => sent.signature = text,
             _ => {}
         }
@@ -362,6 +400,7 @@ async fn read_form(mut multipart: Multipart) -> Result<Sent, AppError> {
 fn parse(
     state: &AppState,
     f: &FieldForm,
+    me: &str,
     now: Timestamp,
 ) -> Result<(Action, CommandExtras), AppError> {
     let mut extras = CommandExtras::default();
@@ -431,6 +470,18 @@ fn parse(
                 measured_temp_c: None,
             }
         }
+        "measure_temperature" => {
+            let form = super::ticket::ActionForm {
+                room: f.room.clone(),
+                celsius: f.celsius.clone(),
+                protocol_followed: f.protocol_followed.clone(),
+                co_signed_by: f.co_signed_by.clone(),
+                ..Default::default()
+            };
+            Action::MeasureTemperature {
+                visit: super::ticket::parse_visit(state, &form, me)?,
+            }
+        }
         other => return Err(DomainError::unknown("action", other).into()),
     };
     let action = action.validate(now).map_err(|e| {
@@ -497,12 +548,15 @@ async fn apply(
     if let Some(problem) = sent.problem {
         return Err(problem);
     }
-    let (action, mut extras) = parse(state, &sent.form, now)?;
+    let (action, mut extras) = parse(state, &sent.form, &ctx.user.display_name, now)?;
     if !ctx.user.role.may_act(&action) {
         return Err(AppError::Forbidden);
     }
-    if !matches!(action, Action::Resolve { .. })
-        && (!sent.photos.is_empty() || !sent.signature.trim().is_empty())
+    // Files come with the result, or with a visit (the customer co-signs the readings).
+    if !matches!(
+        action,
+        Action::Resolve { .. } | Action::MeasureTemperature { .. }
+    ) && (!sent.photos.is_empty() || !sent.signature.trim().is_empty())
     {
         return Err(DomainError::invalid("photos", "files come with the result").into());
     }

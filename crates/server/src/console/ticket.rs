@@ -449,20 +449,7 @@ async fn view(
             .map(|p| (p.number, l.status(&p.status))),
         None => None,
     };
-    let temperature = t.room_temp_c.map(|c| {
-        let refund = t.refund_percent.unwrap_or(0);
-        let verdict = if c >= state.settings.temperature.standard_c {
-            l.t("temperature.meets")
-        } else {
-            l.t("temperature.below")
-        };
-        format!(
-            "{c:.1} °C · {verdict} ({} {:.1} °C) · {} {refund} %",
-            l.t("temperature.standard"),
-            state.settings.temperature.standard_c,
-            l.t("temperature.refund"),
-        )
-    });
+    let temperature = temperature_verdict(state, l, &t);
     let stations = if ctx.user.role.has(domain::Permission::SeeAllStations)
         || ctx.user.role == Role::Station
     {
@@ -652,6 +639,24 @@ async fn ticket_page(
         l: ctx.l,
         v,
     }))
+}
+
+/// The latest room-temperature visit in words: "16.1 °C · 不达标 (标准 18.0 °C) · 退费 30 %".
+pub fn temperature_verdict(state: &AppState, l: Lang, t: &TicketRow) -> Option<String> {
+    let standard = state.settings.temperature.standard_c;
+    t.room_temp_c.map(|c| {
+        let verdict = if c >= standard {
+            l.t("temperature.meets")
+        } else {
+            l.t("temperature.below")
+        };
+        format!(
+            "{c:.1} °C · {verdict} ({} {standard:.1} °C) · {} {} %",
+            l.t("temperature.standard"),
+            l.t("temperature.refund"),
+            t.refund_percent.unwrap_or(0),
+        )
+    })
 }
 
 /// The reading rows of a measurement form (rows left empty are skipped).

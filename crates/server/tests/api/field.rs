@@ -15,6 +15,7 @@ on_both!(
     field_flow_with_photo_and_signature,
     bad_files_and_past_appointments_store_nothing,
     repairers_act_only_on_their_own_tickets,
+    a_temperature_visit_on_the_phone_with_the_customers_signature,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -375,4 +376,80 @@ async fn repairers_act_only_on_their_own_tickets(app: TestApp) {
     let cookie_station = app.session("hongqi", PASSWORD).await;
     let (_, html) = get_page(&app, &cookie_station, "/m/").await;
     assert!(html.contains(&theirs) && html.contains(&open) && html.contains(&number));
+}
+
+async fn a_temperature_visit_on_the_phone_with_the_customers_signature(app: TestApp) {
+    let (zhao, _) = crew(&app).await;
+    let mut call = crate::helpers::repair_call();
+    call["kind"] = json!("temperature");
+    call["category"] = json!("low_temp");
+    call["dispatch"] = json!(true);
+    let (s, b) = app.post("operator", "/api/v1/tickets", &call).await;
+    assert_eq!(s, 201, "{b}");
+    let number = b["number"].as_str().unwrap().to_string();
+    app.act("station", &number, json!({"action": "accept"}))
+        .await;
+    app.act(
+        "station",
+        &number,
+        json!({"action": "assign", "staff_ids": [zhao]}),
+    )
+    .await;
+    let cookie = app.session("zhao", PASSWORD).await;
+    let (_, html) = get_page(&app, &cookie, &format!("/m/tickets/{number}")).await;
+    assert!(
+        html.contains("id=\"m-visit\""),
+        "a temperature ticket offers the visit"
+    );
+
+    // A reading out of range: named, nothing stored, what was typed kept.
+    let visit = |bedroom: &str| {
+        step("measure_temperature")
+            .text("room", "卧室")
+            .text("celsius", bedroom.to_string())
+            .text("room", "客厅")
+            .text("celsius", "15.5")
+            .text("room", "")
+            .text("celsius", "")
+            .text("protocol_followed", "1")
+            .text("co_signed_by", "王秀英")
+            .text("signature", signature())
+    };
+    let (s, html) = post_m(&app, &cookie, &number, visit("65")).await;
+    assert_eq!(s, 422, "{html}");
+    assert!(html.contains("读数 1 温度 (°C)填写有误"), "{html}");
+    assert!(html.contains("value=\"65\""));
+    assert!(
+        app.db
+            .attachments(app.db.ticket(&number).await.unwrap().unwrap().id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let (s, html) = post_m(&app, &cookie, &number, visit("14.5")).await;
+    assert_eq!(s, 303, "{html}");
+    let (_, t) = app.get("admin", &format!("/api/v1/tickets/{number}")).await;
+    // (14.5 + 15.5) / 2 = 15.0: the 14–16 °C tier, 50 %.
+    assert_eq!(
+        (t["room_temp_c"].as_f64(), t["refund_percent"].as_i64()),
+        (Some(15.0), Some(50))
+    );
+    assert_eq!(t["status"], "on_site");
+    let visit_event = t["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "temperature_measured")
+        .unwrap();
+    assert_eq!(visit_event["measured_by"], "zhao");
+    assert_eq!(visit_event["actor"], "zhao");
+    // The customer's drawn co-signature is kept with the visit.
+    let ticket_id = app.db.ticket(&number).await.unwrap().unwrap().id;
+    let files = app.db.attachments(ticket_id).await.unwrap();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].kind, "signature");
+    assert_eq!(files[0].event_seq, visit_event["seq"].as_i64().unwrap());
+    let (_, html) = get_page(&app, &cookie, &format!("/m/tickets/{number}")).await;
+    assert!(html.contains("id=\"m-temperature\"") && html.contains("15.0 °C"));
 }
