@@ -15,6 +15,7 @@ use std::collections::{HashMap, HashSet};
 use anyhow::Context as _;
 use chrono::TimeZone as _;
 use chrono_tz::Tz;
+use domain::temperature::{Reading, TemperatureRules, Visit, VisitInput};
 use domain::{
     Action, Channel, Difficulty, Kind, NewTicket, PaymentState, Phone, Position, Priority, Role,
     Satisfaction, Timestamp,
@@ -1063,6 +1064,14 @@ enum Who {
 #[derive(Debug, Clone, PartialEq)]
 enum Act {
     Do(Action),
+    /// The station puts one or two of its repairers on the ticket (their
+    /// staff ids are known only once the register is imported): `pick`
+    /// chooses who.
+    AssignCrew {
+        station: usize,
+        pick: usize,
+        two: bool,
+    },
     /// Merge into the planned ticket with this id (its number is known only once registered).
     MergeInto(usize),
 }
@@ -1598,8 +1607,9 @@ fn plan_lifecycle(rng: &mut StdRng, tz: Tz, call: &Call, repaired: Option<Timest
         line.wait(rng, 2 * MINUTE, 15 * MINUTE);
         line.push(
             Who::Station(call.routed_to),
-            Action::Dispatch {
+            Action::Redirect {
                 station_code: station_code(station),
+                reason: pick(rng, REDIRECT_REASONS).to_string(),
             },
         );
     }
@@ -1634,7 +1644,24 @@ fn accept(rng: &mut StdRng, line: &mut Timeline, station: usize) {
         _ => line.wait(rng, 15 * MINUTE, 40 * MINUTE),
     }
     line.push(Who::Station(station), Action::Accept);
+    // Then puts a repairer on it, two for the odd big job.
+    line.wait(rng, 10, 2 * MINUTE);
+    line.steps.push(Step {
+        at: line.at,
+        who: Who::Station(station),
+        act: Act::AssignCrew {
+            station,
+            pick: rng.random_range(0..100),
+            two: rng.random_bool(0.15),
+        },
+    });
 }
+
+const REDIRECT_REASONS: &[&str] = &[
+    "该楼不归本站供热，转责任站",
+    "地址属于相邻小区，转交责任站处理",
+    "用户所报地址有误，核实后转站",
+];
 
 /// Contact, then a visit now or by appointment (or help over the phone), then the result.
 fn field_work(
@@ -1698,7 +1725,19 @@ fn field_work(
         line.at = repaired;
         line.wait(rng, 5 * MINUTE, 40 * MINUTE);
     }
-    line.push(crew, resolution(rng, call));
+    if call.kind == Kind::Temperature {
+        let mut measured = (rng.random_range(15.0f64..23.0) * 2.0).round() / 2.0;
+        if let Some(visit) = temperature_visit(rng, call, line.at, measured) {
+            if let Action::MeasureTemperature { visit } = &visit {
+                measured = visit.average_c;
+            }
+            line.push(crew, visit);
+            line.wait(rng, 2 * MINUTE, 10 * MINUTE);
+        }
+        line.push(crew, temperature_resolution(measured));
+    } else {
+        line.push(crew, resolution(rng, call));
+    }
 }
 
 /// The crew cannot come now: an appointment tomorrow between 9:00 and 16:30,
@@ -1731,19 +1770,51 @@ fn visit_by_appointment(rng: &mut StdRng, line: &mut Timeline, station: usize) {
     line.push(crew, Action::Arrive);
 }
 
-fn resolution(rng: &mut StdRng, call: &Call) -> Action {
-    if call.kind == Kind::Temperature {
-        let measured = (rng.random_range(15.0f64..23.0) * 2.0).round() / 2.0;
-        let note = if measured >= 18.0 {
-            format!("实测室温{measured:.1}℃，符合标准，已向用户解释")
-        } else {
-            format!("实测室温{measured:.1}℃，低于标准，已调节单元阀门并按规定退费")
-        };
-        return Action::Resolve {
-            note,
-            measured_temp_c: Some(measured),
-        };
+/// A room-temperature visit: two or three rooms around `measured`, co-signed
+/// by the caller, judged by DESIGN's default table.
+fn temperature_visit(
+    rng: &mut StdRng,
+    call: &Call,
+    at: Timestamp,
+    measured: f64,
+) -> Option<Action> {
+    let rooms = ["卧室", "客厅", "次卧"];
+    let n = rng.random_range(2..=3);
+    let readings = rooms[..n]
+        .iter()
+        .enumerate()
+        .map(|(i, room)| Reading {
+            room: room.to_string(),
+            celsius: ((measured + rng.random_range(-0.8f64..0.8)) * 10.0).round() / 10.0,
+            at: at
+                .plus_millis(-((n - i) as i64) * 3 * MINUTE * 1000)
+                .millis(),
+        })
+        .collect();
+    let input = VisitInput {
+        readings,
+        protocol_followed: true,
+        measured_by: "维修工".to_string(),
+        co_signed_by: call.caller.name.clone(),
+    };
+    Visit::assess(input, &TemperatureRules::default(), at)
+        .ok()
+        .map(|visit| Action::MeasureTemperature { visit })
+}
+
+fn temperature_resolution(measured: f64) -> Action {
+    let note = if measured >= 18.0 {
+        format!("实测室温{measured:.1}℃，符合标准，已向用户解释")
+    } else {
+        format!("实测室温{measured:.1}℃，低于标准，已调节单元阀门并按规定退费")
+    };
+    Action::Resolve {
+        note,
+        measured_temp_c: Some(measured),
     }
+}
+
+fn resolution(rng: &mut StdRng, call: &Call) -> Action {
     Action::Resolve {
         note: pick(rng, resolutions(call.category)).to_string(),
         measured_temp_c: None,
@@ -1814,6 +1885,19 @@ async fn replay(
     tz: Tz,
 ) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
+    // Each station's repairers (staff ids), by station index.
+    let mut crews: HashMap<usize, Vec<i64>> = HashMap::new();
+    for person in db.staff().await.context("reading the demo staff")? {
+        let station = stations
+            .iter()
+            .position(|s| Some(&s.code) == person.station_code.as_ref());
+        if let (Some(station), "repairer") = (station, person.position.as_str()) {
+            crews.entry(station).or_default().push(person.id);
+        }
+    }
+    for ids in crews.values_mut() {
+        ids.sort_unstable();
+    }
     let mut numbers: HashMap<usize, String> = HashMap::with_capacity(plans.len());
     for plan in plans {
         let station = stations
@@ -1839,7 +1923,7 @@ async fn replay(
     );
     let is_merge = |p: &&TicketPlan| p.steps.iter().any(|s| matches!(s.act, Act::MergeInto(_)));
     let merges: Vec<&TicketPlan> = plans.iter().filter(is_merge).collect();
-    walk(db, &merges, &numbers, stations).await?;
+    walk(db, &merges, &numbers, stations, &crews).await?;
     // Tickets are independent of each other now: walk them side by side, each
     // ticket's steps in order, so reads overlap with the single SQLite writer.
     let others: Vec<&TicketPlan> = plans.iter().filter(|p| !is_merge(p)).collect();
@@ -1853,10 +1937,10 @@ async fn replay(
     };
     let (a, b, c, d) = (lane(0), lane(1), lane(2), lane(3));
     tokio::try_join!(
-        walk(db, &a, &numbers, stations),
-        walk(db, &b, &numbers, stations),
-        walk(db, &c, &numbers, stations),
-        walk(db, &d, &numbers, stations),
+        walk(db, &a, &numbers, stations, &crews),
+        walk(db, &b, &numbers, stations, &crews),
+        walk(db, &c, &numbers, stations, &crews),
+        walk(db, &d, &numbers, stations, &crews),
     )?;
     Ok(())
 }
@@ -1870,6 +1954,7 @@ async fn walk(
     plans: &[&TicketPlan],
     numbers: &HashMap<usize, String>,
     stations: &[StationRow],
+    crews: &HashMap<usize, Vec<i64>>,
 ) -> anyhow::Result<()> {
     for plan in plans {
         let number = numbers
@@ -1884,6 +1969,18 @@ async fn walk(
                         .with_context(|| format!("merge target {target} was not registered"))?
                         .clone(),
                 },
+                Act::AssignCrew { station, pick, two } => {
+                    let Some(repairers) = crews.get(station).filter(|r| !r.is_empty()) else {
+                        continue;
+                    };
+                    let first = repairers[pick % repairers.len()];
+                    let second = repairers[(pick + 1) % repairers.len()];
+                    let mut staff_ids = vec![first];
+                    if *two && second != first {
+                        staff_ids.push(second);
+                    }
+                    Action::Assign { staff_ids }
+                }
             };
             db.act_on_ticket(number, &action, &actor(step.who, stations), step.at)
                 .await
