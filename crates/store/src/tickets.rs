@@ -326,6 +326,19 @@ impl Db {
             Action::Schedule { appointment_at } => {
                 ticket.appointment_at = Some(appointment_at.millis())
             }
+            // The callback covers the callers of merged duplicates too: say whom.
+            Action::Callback { .. } | Action::CallbackNotReached { .. } => {
+                let duplicates = self.duplicates_of(&ticket.number).await?;
+                if let (false, serde_json::Value::Object(data)) =
+                    (duplicates.is_empty(), &mut transition.data)
+                {
+                    let callers: Vec<serde_json::Value> = duplicates
+                        .iter()
+                        .map(|d| json!({ "number": d.number, "caller_phone": d.caller_phone }))
+                        .collect();
+                    data.insert("duplicates".into(), callers.into());
+                }
+            }
             Action::Assign { staff_ids } => {
                 let members = self.crew_of_station(&ticket, staff_ids).await?;
                 if let serde_json::Value::Object(data) = &mut transition.data {
@@ -433,6 +446,24 @@ impl Db {
             }
         }
         Ok(crew)
+    }
+
+    /// How many duplicates are merged into each of these ticket numbers.
+    pub async fn duplicate_counts(
+        &self,
+        numbers: &[String],
+    ) -> Result<std::collections::HashMap<String, i64>> {
+        if numbers.is_empty() {
+            return Ok(Default::default());
+        }
+        let mut sql = Sql::new("SELECT merged_into, COUNT(*) FROM tickets WHERE merged_into IN (");
+        for (i, n) in numbers.iter().enumerate() {
+            sql.push(if i == 0 { "" } else { ", " })
+                .bind_text(n.clone());
+        }
+        sql.push(") GROUP BY merged_into");
+        let rows: Vec<(String, i64)> = sql.query_as().fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().collect())
     }
 
     /// Tickets merged into `number` (its duplicates), oldest first.

@@ -196,6 +196,8 @@ pub struct Row {
     /// The latest room-temperature visit: °C and refund percent.
     pub room_temp_c: Option<f64>,
     pub refund_percent: Option<i64>,
+    /// Callers of duplicates merged into this ticket (to call back too).
+    pub also_callers: i64,
 }
 
 /// Table rows with localized names and each ticket's clock.
@@ -206,6 +208,8 @@ pub async fn rows(
 ) -> Result<Vec<Row>, AppError> {
     let ids: Vec<i64> = tickets.iter().map(|t| t.id).collect();
     let clocks = state.db.running_clocks(&ids).await?;
+    let numbers: Vec<String> = tickets.iter().map(|t| t.number.clone()).collect();
+    let duplicates = state.db.duplicate_counts(&numbers).await?;
     let now = state.now();
     let catalogue = &state.settings.catalogue;
     Ok(tickets
@@ -228,6 +232,7 @@ pub async fn rows(
                 due_level,
                 room_temp_c: t.room_temp_c,
                 refund_percent: t.refund_percent,
+                also_callers: duplicates.get(&t.number).copied().unwrap_or(0),
                 number: t.number,
                 status_code: t.status,
                 priority_code: t.priority,

@@ -636,6 +636,12 @@ async fn a_merged_ticket_follows_its_primary_and_its_caller_is_called_back(app: 
     let dups = &html[html.find("id=\"ticket-duplicates\"").unwrap()..];
     assert!(dups.contains("tel:13900000009") && dups.contains("邻居张先生"));
     assert!(html.contains("id=\"act-callback_ok\""));
+    let (_, html) = page(&app, "operator", "/queues?queue=callback").await;
+    let row = &html[html.find(&format!("data-number=\"{primary}\"")).unwrap()..];
+    assert!(
+        row[..row.find("</tr>").unwrap()].contains("+1 位来电人"),
+        "the callback queue marks the extra caller"
+    );
 
     // The merged ticket follows: its primary's state shows on it.
     let d = ticket(&app, &duplicate).await;
@@ -650,4 +656,11 @@ async fn a_merged_ticket_follows_its_primary_and_its_caller_is_called_back(app: 
     .await;
     let d = ticket(&app, &duplicate).await;
     assert_eq!(d["primary"]["status"], "closed");
+    // The callback records whom it covered.
+    let p = ticket(&app, &primary).await;
+    let callback = events_of(&p, "callback_satisfied")[0];
+    assert_eq!(
+        callback["duplicates"],
+        json!([{"number": duplicate, "caller_phone": "13900000009"}])
+    );
 }
