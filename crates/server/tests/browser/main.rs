@@ -878,3 +878,140 @@ async fn a_repairer_resolves_on_the_phone_with_photo_and_signature() {
     )
     .await;
 }
+
+/// The station board on a station director's phone: two repairers put on one
+/// ticket with two ticks, and a wrong route sent to the right station with
+/// its reason, in one step each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_station_runs_its_board_from_a_phone() {
+    if !enabled() {
+        return;
+    }
+    let app = app_with_users().await;
+    let staff = "name,phone,position,branch,station_code\n\
+        孙师傅,13700000009,维修工,南岗分公司,S01\n\
+        周师傅,13700000008,维修工,南岗分公司,S01\n";
+    server::import::import(
+        &app.db,
+        server::import::RegisterKind::Staff,
+        "staff.csv",
+        staff.as_bytes(),
+        "0451",
+        START,
+    )
+    .await
+    .expect("staff");
+    let mut numbers = Vec::new();
+    for _ in 0..2 {
+        let number = app.register_repair().await;
+        app.act(
+            "operator",
+            &number,
+            json!({"action": "dispatch", "station_code": "S01"}),
+        )
+        .await;
+        numbers.push(number);
+    }
+    let (crewed, misrouted) = (&numbers[0], &numbers[1]);
+
+    let driver = driver().await;
+    let b = browser(&driver).await;
+    let c = &b.client;
+    c.set_window_size(390, 844).await.expect("phone size");
+    sign_in(&app, &b, "zhaojun").await;
+    c.goto(&app.url("/station")).await.expect("goto");
+    wait_js(
+        c,
+        "return !!document.getElementById('section-incoming') && document.documentElement.scrollWidth <= window.innerWidth",
+    )
+    .await;
+    let row = |number: &str| format!("#section-incoming tr[data-number='{number}']");
+    // Two ticks and a tap: both repairers on the ticket.
+    c.find(Locator::Css(&format!(
+        "{} details.row-form summary",
+        row(crewed)
+    )))
+    .await
+    .expect("assign")
+    .click()
+    .await
+    .expect("open");
+    let height = js(
+        c,
+        &format!(
+            "return document.querySelector(\"{} details.row-form summary\").getBoundingClientRect().height",
+            row(crewed)
+        ),
+    )
+    .await;
+    assert!(
+        height.as_f64().unwrap_or(0.0) >= 48.0,
+        "touch target {height}"
+    );
+    for checkbox in c
+        .find_all(Locator::Css(&format!(
+            "{} input[name=staff_ids]",
+            row(crewed)
+        )))
+        .await
+        .expect("ticks")
+    {
+        checkbox.click().await.expect("tick");
+    }
+    c.find(Locator::Css(&format!(
+        "{} form.crew button[type=submit]",
+        row(crewed)
+    )))
+    .await
+    .expect("assign button")
+    .click()
+    .await
+    .expect("assign");
+    wait_js(
+        c,
+        &format!(
+            "const r = document.querySelector(\"{}\"); return !!r && /孙师傅、周师傅|周师傅、孙师傅/.test(r.textContent)",
+            row(crewed)
+        ),
+    )
+    .await;
+    // The wrong route: another station and the reason, one tap.
+    let redirect = format!("{} details.row-form:nth-of-type(2)", row(misrouted));
+    c.find(Locator::Css(&format!("{redirect} summary")))
+        .await
+        .expect("redirect")
+        .click()
+        .await
+        .expect("open");
+    c.find(Locator::Css(&format!("{redirect} input[name=reason]")))
+        .await
+        .expect("reason")
+        .send_keys("该楼归和平站供热")
+        .await
+        .expect("type");
+    c.find(Locator::Css(&format!("{redirect} button[type=submit]")))
+        .await
+        .expect("redirect button")
+        .click()
+        .await
+        .expect("redirect");
+    wait_js(
+        c,
+        &format!(
+            "return !!document.getElementById('section-incoming') && !document.querySelector(\"{}\")",
+            row(misrouted)
+        ),
+    )
+    .await;
+    screenshot(c, "station-phone.png").await;
+    let t = app.db.ticket(misrouted).await.expect("db").expect("ticket");
+    assert_eq!(t.station_code.as_deref(), Some("S02"));
+    let events = app.db.ticket_events(t.id).await.expect("events");
+    let last = events.last().expect("an event");
+    assert_eq!(last.kind, "redirected");
+    assert_eq!(last.data["reason"], "该楼归和平站供热");
+    let crewed = app.db.ticket(crewed).await.expect("db").expect("ticket");
+    let crew = app.db.assignments(&[crewed.id]).await.expect("crew");
+    assert_eq!(crew[&crewed.id].len(), 2);
+    b.client.close().await.ok();
+}
