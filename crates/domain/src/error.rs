@@ -15,6 +15,9 @@ pub enum DomainError {
     Unknown { field: String, value: String },
     #[error("action {action} is not allowed while the ticket is {status}")]
     InvalidTransition { action: String, status: String },
+    /// A room temperature outside what a thermometer in a flat can read.
+    #[error("{field} must be between -30 and 60 °C")]
+    TemperatureOutOfRange { field: String },
 }
 
 impl DomainError {
@@ -44,6 +47,32 @@ impl DomainError {
             DomainError::TooLong { .. } => "too_long",
             DomainError::Unknown { .. } => "unknown_value",
             DomainError::InvalidTransition { .. } => "invalid_transition",
+            DomainError::TemperatureOutOfRange { .. } => "temperature_out_of_range",
+        }
+    }
+
+    /// The same error about another field (a list item renumbered, say).
+    pub fn renamed(self, rename: impl FnOnce(&str) -> String) -> Self {
+        match self {
+            DomainError::InvalidField { field, reason } => DomainError::InvalidField {
+                field: rename(&field),
+                reason,
+            },
+            DomainError::Required { field } => DomainError::Required {
+                field: rename(&field),
+            },
+            DomainError::TooLong { field, max } => DomainError::TooLong {
+                field: rename(&field),
+                max,
+            },
+            DomainError::Unknown { field, value } => DomainError::Unknown {
+                field: rename(&field),
+                value,
+            },
+            DomainError::TemperatureOutOfRange { field } => DomainError::TemperatureOutOfRange {
+                field: rename(&field),
+            },
+            e @ DomainError::InvalidTransition { .. } => e,
         }
     }
 
@@ -53,7 +82,8 @@ impl DomainError {
             DomainError::InvalidField { field, .. }
             | DomainError::Required { field }
             | DomainError::TooLong { field, .. }
-            | DomainError::Unknown { field, .. } => Some(field),
+            | DomainError::Unknown { field, .. }
+            | DomainError::TemperatureOutOfRange { field } => Some(field),
             DomainError::InvalidTransition { .. } => None,
         }
     }

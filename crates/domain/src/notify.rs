@@ -115,6 +115,7 @@ fn event_zh(event: EventKind) -> &'static str {
         EventKind::ClosedBySupervisor => "主管结单",
         EventKind::Assigned => "派工",
         EventKind::TemperatureMeasured => "室温已测",
+        EventKind::DuplicateMerged => "重复工单并入",
     }
 }
 

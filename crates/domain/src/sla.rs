@@ -430,7 +430,8 @@ pub fn clock_changes(
         | EventKind::Warned
         | EventKind::Escalated
         | EventKind::CallbackNotReached
-        | EventKind::Assigned => vec![],
+        | EventKind::Assigned
+        | EventKind::DuplicateMerged => vec![],
     }
 }
 

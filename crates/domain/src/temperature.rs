@@ -169,11 +169,10 @@ impl Visit {
         let mut readings = Vec::with_capacity(input.readings.len());
         for (i, r) in input.readings.into_iter().enumerate() {
             let field = |name: &str| format!("readings[{i}].{name}");
-            if !(r.celsius.is_finite() && (MIN_C..=MAX_C).contains(&r.celsius)) {
-                return Err(DomainError::invalid(
-                    &field("celsius"),
-                    "must be between -30 and 60 °C",
-                ));
+            if !in_range(r.celsius) {
+                return Err(DomainError::TemperatureOutOfRange {
+                    field: field("celsius"),
+                });
             }
             if r.at > now.plus_millis(5 * Timestamp::MINUTE).millis() {
                 return Err(DomainError::invalid(&field("at"), "is in the future"));
@@ -216,6 +215,11 @@ impl Visit {
             protocol_followed: true,
         })
     }
+}
+
+/// Whether a thermometer in a flat can read this (−30…60 °C).
+pub fn in_range(celsius: f64) -> bool {
+    celsius.is_finite() && (MIN_C..=MAX_C).contains(&celsius)
 }
 
 fn round1(x: f64) -> f64 {
@@ -323,6 +327,16 @@ mod tests {
             let err = Visit::assess(input, &rules, NOW).unwrap_err();
             assert_eq!(err.field(), Some(field));
         }
+    }
+
+    #[test]
+    fn the_range_ends_are_readings() {
+        let rules = TemperatureRules::default();
+        for c in [MIN_C, MAX_C] {
+            assert!(Visit::assess(visit(vec![reading("卧室", c)]), &rules, NOW).is_ok());
+        }
+        let err = Visit::assess(visit(vec![reading("卧室", 60.1)]), &rules, NOW).unwrap_err();
+        assert_eq!(err.code(), "temperature_out_of_range");
     }
 
     #[test]

@@ -133,6 +133,9 @@ code_enum!(
         // and a room-temperature visit's readings and verdict.
         Assigned = "assigned",
         TemperatureMeasured = "temperature_measured",
+        // On a primary ticket: a duplicate was merged into it (its caller is
+        // called back with it).
+        DuplicateMerged = "duplicate_merged",
     }
 );
 
@@ -274,12 +277,11 @@ impl Action {
                 measured_temp_c,
             } => {
                 if let Some(t) = measured_temp_c
-                    && !(t.is_finite() && (-30.0..=60.0).contains(&t))
+                    && !crate::temperature::in_range(t)
                 {
-                    return Err(DomainError::invalid(
-                        "measured_temp_c",
-                        "must be between -30 and 60 °C",
-                    ));
+                    return Err(DomainError::TemperatureOutOfRange {
+                        field: "measured_temp_c".into(),
+                    });
                 }
                 Action::Resolve {
                     note: required_text("note", &note, MAX_NOTE)?,
@@ -348,19 +350,6 @@ impl Status {
                 EventKind::Dispatched,
                 json!({ "station_code": station_code }),
             ),
-            (Dispatched | Accepted, Action::Dispatch { station_code }) => {
-                if current_station == Some(station_code.as_str()) {
-                    return Err(DomainError::invalid(
-                        "station_code",
-                        "the ticket is already at this station",
-                    ));
-                }
-                t(
-                    Dispatched,
-                    EventKind::Redirected,
-                    json!({ "station_code": station_code, "from": current_station }),
-                )
-            }
             (Dispatched, Action::Accept) => t(Accepted, EventKind::Accepted, json!({})),
             (
                 Dispatched | Accepted | Contacted,
@@ -705,16 +694,12 @@ mod tests {
     }
 
     #[test]
-    fn redirect_to_the_same_station_is_refused() {
-        assert!(
-            Status::Dispatched
-                .decide(&dispatch("S01"), Some("S01"))
-                .is_err()
-        );
-        let t = Status::Accepted
-            .decide(&dispatch("S02"), Some("S01"))
-            .unwrap();
-        assert_eq!((t.to, t.event), (Status::Dispatched, EventKind::Redirected));
+    fn a_dispatched_ticket_moves_only_by_a_redirect() {
+        // A redirect carries its reason; dispatching again would not.
+        for s in [Status::Dispatched, Status::Accepted] {
+            let err = s.decide(&dispatch("S02"), Some("S01")).unwrap_err();
+            assert_eq!(err.code(), "invalid_transition");
+        }
     }
 
     #[test]

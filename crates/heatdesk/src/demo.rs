@@ -98,6 +98,10 @@ pub async fn load(
     let mut rng = StdRng::seed_from_u64(options.seed ^ HISTORY_SEED_SALT);
     let plans = plan_history(&mut rng, &mut city, options.days, now, tz);
     replay(db, &plans, &stations, tz).await?;
+    // The history's messages went out when it happened, not now.
+    db.mark_history_sent(now.plus_millis(1))
+        .await
+        .context("settling the demo history's messages")?;
     tracing::info!(
         tickets = plans.len(),
         seconds = started.elapsed().as_secs_f64(),

@@ -351,6 +351,32 @@ fn demo_city(db: Database) {
             tickets["items"].as_array().unwrap().len() > 20,
             "a few days of history: {tickets}"
         );
+        // The history's messages count as delivered back then: none waits
+        // to go out at start-up (only what the clocks fire from now on).
+        let pending: serde_json::Value = client
+            .get(format!(
+                "{base}/api/v1/messages?state=pending&event=dispatched&limit=500"
+            ))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(pending["items"], serde_json::json!([]), "{pending}");
+        let sent: serde_json::Value = client
+            .get(format!(
+                "{base}/api/v1/messages?state=sent&event=dispatched&limit=5"
+            ))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(!sent["items"].as_array().unwrap().is_empty(), "{sent}");
     });
     let _ = server.kill();
     let _ = server.wait();

@@ -196,6 +196,9 @@ async fn main() -> anyhow::Result<()> {
             "/queues?queue=all&sort=status&fragment=1".into(),
         ),
         ("ticket page", format!("/tickets/{}", numbers[0])),
+        // The board: four sections (late, incoming, in progress, scheduled)
+        // of up to 200 rows each, with their crews and forms.
+        ("station board S07", "/station?station=S07".into()),
     ];
     println!("| console page | bytes | p50 ms | p99 ms |");
     println!("|---|---|---|---|");

@@ -93,16 +93,20 @@ impl Db {
         if ticket_ids.is_empty() {
             return Ok(map);
         }
-        let mut sql = Sql::new(&format!(
-            "SELECT {COLUMNS} FROM ticket_clocks WHERE state = 'running' AND ticket_id IN ("
-        ));
-        for (i, id) in ticket_ids.iter().enumerate() {
-            sql.push(if i == 0 { "" } else { ", " }).bind_int(*id);
-        }
-        sql.push(")");
-        let rows: Vec<ClockRow> = sql.query_as().fetch_all(&self.pool).await?;
-        for row in rows {
-            map.entry(row.ticket_id).or_default().push(row);
+        // In chunks: an export asks for tens of thousands of tickets, more
+        // than SQLite takes bound variables in one statement.
+        for chunk in ticket_ids.chunks(500) {
+            let mut sql = Sql::new(&format!(
+                "SELECT {COLUMNS} FROM ticket_clocks WHERE state = 'running' AND ticket_id IN ("
+            ));
+            for (i, id) in chunk.iter().enumerate() {
+                sql.push(if i == 0 { "" } else { ", " }).bind_int(*id);
+            }
+            sql.push(")");
+            let rows: Vec<ClockRow> = sql.query_as().fetch_all(&self.pool).await?;
+            for row in rows {
+                map.entry(row.ticket_id).or_default().push(row);
+            }
         }
         for clocks in map.values_mut() {
             clocks.sort_by_key(|c| c.due_at);

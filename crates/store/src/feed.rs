@@ -29,6 +29,9 @@ pub enum Change {
         number: String,
         status: String,
         station_id: Option<i64>,
+        /// The station it left (a redirect): its pages must drop it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        left_station_id: Option<i64>,
     },
     Registers,
 }
@@ -201,6 +204,7 @@ mod tests {
             number: "20261204-0001".into(),
             status: "dispatched".into(),
             station_id: Some(1),
+            left_station_id: None,
         };
         let own = serde_json::to_string(&Envelope {
             origin: feed.origin,
@@ -244,6 +248,7 @@ mod postgres_tests {
             number: n.into(),
             status: "dispatched".into(),
             station_id: Some(7),
+            left_station_id: None,
         };
         // The listener starts in the background: publish until it hears.
         let mut got = None;

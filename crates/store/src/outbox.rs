@@ -250,6 +250,20 @@ impl Db {
         Ok(())
     }
 
+    /// Marks every message still pending from before `before` as sent when
+    /// it was written: for a replayed history (the demo), whose messages
+    /// belong to the past and must not all go out at start-up.
+    pub async fn mark_history_sent(&self, before: Timestamp) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE outbox SET state = 'sent', next_attempt_at = NULL, sent_at = created_at \
+             WHERE state = 'pending' AND created_at < $1",
+        )
+        .bind(before.millis())
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     /// A failed attempt: tried again at `retry_at`, or given up for good
     /// (`None`), which admins see in the message log.
     pub async fn message_failed(

@@ -444,6 +444,7 @@ impl Db {
             number: ticket.number.clone(),
             status: ticket.status.clone(),
             station_id: ticket.station_id,
+            left_station_id: None,
         });
     }
 }

@@ -284,6 +284,7 @@ impl Db {
             }
         }
         let status = Status::parse(&ticket.status)?;
+        let read_station = ticket.station_id;
         let mut transition = status.decide(action, ticket.station_code.as_deref())?;
         if let serde_json::Value::Object(data) = &mut transition.data {
             for (k, v) in &extras.event_data {
@@ -292,6 +293,9 @@ impl Db {
         }
         // The crew to put on the ticket, with names for the timeline.
         let mut crew: Option<Vec<CrewMember>> = None;
+        // A merge: the primary as read (its version is checked in the
+        // transaction) and the duplicates that move over with this ticket.
+        let mut primary: Option<(TicketRow, Vec<String>)> = None;
         match action {
             Action::Dispatch { station_code } | Action::Redirect { station_code, .. } => {
                 let station = self
@@ -322,6 +326,13 @@ impl Db {
                     .into());
                 }
                 ticket.merged_into = Some(into.clone());
+                let carried = self
+                    .duplicates_of(&ticket.number)
+                    .await?
+                    .into_iter()
+                    .map(|d| d.number)
+                    .collect();
+                primary = Some((target, carried));
             }
             Action::Schedule { appointment_at } => {
                 ticket.appointment_at = Some(appointment_at.millis())
@@ -398,6 +409,9 @@ impl Db {
                 .execute(&mut *tx)
                 .await?;
         }
+        if let Some((target, carried)) = &primary {
+            merge_into_primary(&mut tx, &ticket, target, carried, actor, at).await?;
+        }
         for member in crew.iter().flatten() {
             sqlx::query(
                 "INSERT INTO ticket_assignments (ticket_id, staff_id, assigned_by, assigned_at) VALUES ($1, $2, $3, $4)",
@@ -414,12 +428,21 @@ impl Db {
         }
         clocks::after_event(&mut tx, &self.rules, &ticket, event.kind, event.seq, at).await?;
         tx.commit().await?;
-        self.publish_ticket(&ticket);
+        self.publish(
+            &ticket,
+            read_station.filter(|s| Some(*s) != ticket.station_id),
+        );
+        if let Some((target, _)) = &primary {
+            self.publish_ticket(target);
+        }
         Ok(ticket)
     }
 
     /// The named staff, checked to be of the ticket's station.
     async fn crew_of_station(&self, ticket: &TicketRow, ids: &[i64]) -> Result<Vec<CrewMember>> {
+        if ids.is_empty() {
+            return Err(DomainError::required("staff_ids").into());
+        }
         let mut sql = Sql::new("SELECT id, name, position, station_id FROM staff WHERE id IN (");
         for (i, id) in ids.iter().enumerate() {
             sql.push(if i == 0 { "" } else { ", " }).bind_int(*id);
@@ -435,6 +458,14 @@ impl Db {
                     return Err(DomainError::invalid(
                         "staff_ids",
                         format!("staff {id} is not a member of the ticket's station"),
+                    )
+                    .into());
+                }
+                // The crew is who does the field work (and who gets its SMS).
+                Some((_, _, position, _)) if position != domain::Position::Repairer.code() => {
+                    return Err(DomainError::invalid(
+                        "staff_ids",
+                        format!("staff {id} is not a repairer"),
                     )
                     .into());
                 }
@@ -456,14 +487,20 @@ impl Db {
         if numbers.is_empty() {
             return Ok(Default::default());
         }
-        let mut sql = Sql::new("SELECT merged_into, COUNT(*) FROM tickets WHERE merged_into IN (");
-        for (i, n) in numbers.iter().enumerate() {
-            sql.push(if i == 0 { "" } else { ", " })
-                .bind_text(n.clone());
+        let mut counts = std::collections::HashMap::new();
+        // In chunks, as an export asks for tens of thousands.
+        for chunk in numbers.chunks(500) {
+            let mut sql =
+                Sql::new("SELECT merged_into, COUNT(*) FROM tickets WHERE merged_into IN (");
+            for (i, n) in chunk.iter().enumerate() {
+                sql.push(if i == 0 { "" } else { ", " })
+                    .bind_text(n.clone());
+            }
+            sql.push(") GROUP BY merged_into");
+            let rows: Vec<(String, i64)> = sql.query_as().fetch_all(&self.pool).await?;
+            counts.extend(rows);
         }
-        sql.push(") GROUP BY merged_into");
-        let rows: Vec<(String, i64)> = sql.query_as().fetch_all(&self.pool).await?;
-        Ok(rows.into_iter().collect())
+        Ok(counts)
     }
 
     /// Tickets merged into `number` (its duplicates), oldest first.
@@ -554,12 +591,65 @@ impl Db {
     }
 
     pub(crate) fn publish_ticket(&self, ticket: &TicketRow) {
+        self.publish(ticket, None);
+    }
+
+    /// Tells live pages a ticket changed; `left_station` is the station it
+    /// was redirected away from, whose pages must drop it.
+    fn publish(&self, ticket: &TicketRow, left_station: Option<i64>) {
         self.feed.publish(crate::Change::Ticket {
             number: ticket.number.clone(),
             status: ticket.status.clone(),
             station_id: ticket.station_id,
+            left_station_id: left_station,
         });
     }
+}
+
+/// The primary's side of a merge, in the merge's transaction: a
+/// `duplicate_merged` event on it (its version checked, so a callback being
+/// recorded at the same moment is decided again and sees the new caller),
+/// and the duplicates of the merged ticket moved over to it.
+async fn merge_into_primary(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    duplicate: &TicketRow,
+    primary: &TicketRow,
+    carried: &[String],
+    actor: &Actor,
+    at: Timestamp,
+) -> Result<()> {
+    let seq = primary.version + 1;
+    let updated = sqlx::query(
+        "UPDATE tickets SET version = $1, updated_at = $2 WHERE id = $3 AND version = $4",
+    )
+    .bind(seq)
+    .bind(at.millis())
+    .bind(primary.id)
+    .bind(primary.version)
+    .execute(&mut **tx)
+    .await?;
+    if updated.rows_affected() != 1 {
+        return Err(StoreError::Conflict(format!("ticket {}", primary.number)));
+    }
+    if !carried.is_empty() {
+        sqlx::query("UPDATE tickets SET merged_into = $1 WHERE merged_into = $2")
+            .bind(primary.number.clone())
+            .bind(duplicate.number.clone())
+            .execute(&mut **tx)
+            .await?;
+    }
+    let event = NewEvent {
+        seq,
+        kind: EventKind::DuplicateMerged,
+        status_after: Status::parse(&primary.status)?,
+        data: json!({
+            "number": duplicate.number,
+            "caller_name": duplicate.caller_name,
+            "caller_phone": duplicate.caller_phone,
+            "with": carried,
+        }),
+    };
+    insert_event(tx, primary.id, at, &actor.name, &event).await
 }
 
 /// A person put on a ticket, as the `assigned` event records them.

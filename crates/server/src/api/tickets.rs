@@ -277,7 +277,7 @@ pub async fn create_ticket(
         .await?;
     metrics::counter!("heatdesk_tickets_registered_total", "kind" => row.kind.clone()).increment(1);
     let location = format!("/api/v1/tickets/{}", row.number);
-    let json = with_events(&state, row).await?;
+    let json = with_events(&state, row, user.scope()).await?;
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
@@ -335,7 +335,7 @@ pub async fn get_ticket(
             what: "ticket",
             key: number.clone(),
         })?;
-    Ok(Json(with_events(&state, row).await?))
+    Ok(Json(with_events(&state, row, user.scope()).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/tickets/{number}/actions", tag = "tickets", request_body = ActionRequest,
@@ -357,7 +357,7 @@ pub async fn act_on_ticket(
         .act_on_ticket(&number, &action, &user.actor(), now)
         .await?;
     metrics::counter!("heatdesk_ticket_actions_total", "action" => action.name()).increment(1);
-    Ok(Json(with_events(&state, row).await?))
+    Ok(Json(with_events(&state, row, user.scope()).await?))
 }
 
 fn parse_action(body: ActionRequest, state: &AppState, me: &str) -> Result<Action, AppError> {
@@ -532,7 +532,11 @@ pub async fn ticket_filter(
     })
 }
 
-async fn with_events(state: &AppState, row: TicketRow) -> Result<TicketJson, AppError> {
+async fn with_events(
+    state: &AppState,
+    row: TicketRow,
+    scope: Option<i64>,
+) -> Result<TicketJson, AppError> {
     let events = state.db.ticket_events(row.id).await?;
     let clocks = state.db.ticket_clocks(row.id).await?;
     let crew = state
@@ -541,9 +545,19 @@ async fn with_events(state: &AppState, row: TicketRow) -> Result<TicketJson, App
         .await?
         .remove(&row.id)
         .unwrap_or_default();
-    let duplicates = state.db.duplicates_of(&row.number).await?;
+    // Only what the user may see: a station user, its station's tickets.
+    let duplicates = state
+        .db
+        .duplicates_of(&row.number)
+        .await?
+        .into_iter()
+        .filter(|d| d.visible_to(scope));
     let primary = match &row.merged_into {
-        Some(number) => state.db.ticket(number).await?,
+        Some(number) => state
+            .db
+            .ticket(number)
+            .await?
+            .filter(|p| p.visible_to(scope)),
         None => None,
     };
     let time = |ms: i64| Timestamp(ms).rfc3339(state.settings.tz);

@@ -44,8 +44,12 @@ async fn events(
                     number,
                     status,
                     station_id,
+                    left_station_id,
                 })) => {
+                    // A station's pages hear of its tickets, and of one
+                    // redirected away from it (to drop it).
                     if let Some(scope) = scope
+                        && left_station_id != Some(scope)
                         && (station_id != Some(scope) || status == "registered")
                     {
                         continue;

@@ -274,7 +274,7 @@ async fn page(
             crew.into_iter()
                 .map(|a| a.staff_name)
                 .collect::<Vec<_>>()
-                .join("、")
+                .join(l.t("list.sep"))
         })
         .unwrap_or_default();
     let attached = state
@@ -313,7 +313,7 @@ async fn page(
         error,
         today,
         attached,
-        temperature: super::ticket::temperature_verdict(state, l, &t),
+        temperature: super::ticket::temperature_verdict(l, &state.db.ticket_events(t.id).await?),
         t,
     })
 }

@@ -4,23 +4,21 @@
 //! Every button here is a ticket command (an event on its timeline).
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::response::Response;
+use axum::routing::get;
 use domain::{Action, DomainError, Status};
 use serde::Deserialize;
 use store::queues::{ClockQueue, QueueFilter};
 
 use super::queues::{Row, rows};
-use super::{Chrome, Ctx, PageError, encode, render, safe_back};
+use super::{Chrome, Ctx, PageError, encode, render};
+use crate::AppState;
 use crate::i18n::Lang;
-use crate::{AppError, AppState};
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/station", get(station_page))
-        .route("/station/assign", post(assign))
+    Router::new().route("/station", get(station_page))
 }
 
 #[derive(Deserialize, Default)]
@@ -34,13 +32,16 @@ pub struct Section {
     pub id: &'static str,
     pub title: String,
     pub rows: Vec<StationRow>,
+    /// More tickets than a section shows (the queues have them all).
+    pub full: bool,
 }
+
+/// Rows per section: a board is read on a phone, often on a slow connection.
+const SECTION_ROWS: i64 = 100;
 
 pub struct StationRow {
     pub r: Row,
     pub assignee: String,
-    /// Staff ids on the ticket, ticked in its assign form.
-    pub crew_ids: Vec<i64>,
     pub can_accept: bool,
     pub can_assign: bool,
     pub can_redirect: bool,
@@ -68,9 +69,9 @@ pub struct StationView {
     pub staff: Vec<(i64, String)>,
     /// The station picker (for users who see every station).
     pub stations: Vec<(String, String)>,
-    /// Where a ticket can be redirected to: every other station.
-    pub targets: Vec<(String, String)>,
     pub back: String,
+    /// `back`, encoded for a query string.
+    pub back_q: String,
 }
 
 async fn station_page(
@@ -118,11 +119,12 @@ async fn station_page(
                     late: true,
                 }),
                 oldest_first: true,
-                limit: 200,
+                limit: SECTION_ROWS,
                 ..Default::default()
             })
             .await
             .map_err(|e| ctx.err(e))?;
+        let full = tickets.len() as i64 == SECTION_ROWS;
         let ids: Vec<i64> = tickets.iter().map(|t| t.id).collect();
         let statuses: Vec<Status> = tickets
             .iter()
@@ -148,8 +150,7 @@ async fn station_page(
                     .iter()
                     .map(|a| a.staff_name.as_str())
                     .collect::<Vec<_>>()
-                    .join("、"),
-                crew_ids: crew.iter().map(|a| a.staff_id).collect(),
+                    .join(l.t("list.sep")),
                 r,
             });
         }
@@ -157,6 +158,7 @@ async fn station_page(
             id,
             title: l.code_name("station.section", id),
             rows: section_rows,
+            full,
         });
     }
     let staff = state
@@ -165,20 +167,17 @@ async fn station_page(
         .await
         .map_err(|e| ctx.err(e))?
         .into_iter()
-        .map(|s| (s.id, format!("{} · {}", s.name, l.position(&s.position))))
+        .filter(|s| s.position == domain::Position::Repairer.code())
+        .map(|s| (s.id, s.name))
         .collect();
-    let targets = all
-        .iter()
-        .filter(|s| s.id != station.id)
-        .map(|s| (s.code.clone(), s.name.clone()))
-        .collect();
+    let back = format!("/station?station={}", encode(&station.code));
     let v = StationView {
-        back: format!("/station?station={}", encode(&station.code)),
+        back_q: encode(&back),
+        back,
         code: station.code,
         name: station.name,
         sections,
         staff,
-        targets,
         stations: if ctx.user.scope().is_none() {
             all.into_iter().map(|s| (s.code, s.name)).collect()
         } else {
@@ -193,50 +192,4 @@ async fn station_page(
         l,
         v,
     }))
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct AssignForm {
-    number: String,
-    /// One person (the older single-select form) …
-    staff_id: String,
-    /// … or several (checkboxes).
-    staff_ids: Vec<String>,
-    back: String,
-}
-
-/// Puts people on a ticket: the `assign` command, for forms that name the
-/// ticket in a field rather than in the path.
-async fn assign(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> Result<Response, PageError> {
-    let f: AssignForm = super::form_with_lists(pairs, &["staff_ids"]);
-    let staff_ids = f
-        .staff_ids
-        .iter()
-        .chain(std::iter::once(&f.staff_id))
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| {
-            s.trim()
-                .parse()
-                .map_err(|_| DomainError::invalid("staff_ids", "not a staff id"))
-        })
-        .collect::<Result<Vec<i64>, _>>()
-        .map_err(|e| ctx.err(e))?;
-    let now = state.now();
-    let action = Action::Assign { staff_ids }
-        .validate(now)
-        .map_err(|e| ctx.err(e))?;
-    if !ctx.user.role.may_act(&action) {
-        return Err(ctx.err(AppError::Forbidden));
-    }
-    state
-        .db
-        .act_on_ticket(&f.number, &action, &ctx.user.actor(), now)
-        .await
-        .map_err(|e| ctx.err(e))?;
-    Ok(Redirect::to(&safe_back(Some(&f.back), "/station")).into_response())
 }

@@ -329,6 +329,7 @@ async fn view(
     let l = ctx.l;
     let catalogue = &state.settings.catalogue;
     let events = state.db.ticket_events(t.id).await?;
+    let temperature = temperature_verdict(l, &events);
     let notes = state.db.ticket_notes(t.id).await?;
     let assignments = state.db.assignments(&[t.id]).await?;
     let status = Status::parse(&t.status)?;
@@ -429,16 +430,20 @@ async fn view(
             .station_staff(station)
             .await?
             .into_iter()
-            .map(|p| (p.id, format!("{} · {}", p.name, l.position(&p.position))))
+            .filter(|p| p.position == domain::Position::Repairer.code())
+            .map(|p| (p.id, format!("{} {}", p.name, p.phone)))
             .collect(),
         _ => Vec::new(),
     };
     // Callers of the tickets merged into this one, to call back too.
+    // Only what the user may see: a station user, its station's tickets.
+    let scope = ctx.user.scope();
     let duplicates = state
         .db
         .duplicates_of(&t.number)
         .await?
         .into_iter()
+        .filter(|d| d.visible_to(scope))
         .map(|d| (d.number, d.caller_name, d.caller_phone))
         .collect();
     let primary = match &t.merged_into {
@@ -446,10 +451,10 @@ async fn view(
             .db
             .ticket(number)
             .await?
+            .filter(|p| p.visible_to(scope))
             .map(|p| (p.number, l.status(&p.status))),
         None => None,
     };
-    let temperature = temperature_verdict(state, l, &t);
     let stations = if ctx.user.role.has(domain::Permission::SeeAllStations)
         || ctx.user.role == Role::Station
     {
@@ -487,7 +492,7 @@ async fn view(
                 crew.iter()
                     .map(|a| format!("{} {}", a.staff_name, a.staff_phone))
                     .collect::<Vec<_>>()
-                    .join("、")
+                    .join(l.t("list.sep"))
             })
             .unwrap_or_default(),
         crew_ids: assignments
@@ -547,7 +552,11 @@ fn event_detail(state: &AppState, l: Lang, data: &serde_json::Value) -> String {
             .iter()
             .filter_map(|p| p.get("name").and_then(|n| n.as_str()))
             .collect();
-        parts.push(format!("{}: {}", l.t("ticket.assignee"), names.join("、")));
+        parts.push(format!(
+            "{}: {}",
+            l.t("ticket.assignee"),
+            names.join(l.t("list.sep"))
+        ));
     }
     if let Some(readings) = data.get("readings").and_then(|v| v.as_array()) {
         for r in readings {
@@ -582,6 +591,27 @@ fn event_detail(state: &AppState, l: Lang, data: &serde_json::Value) -> String {
             }
         }
     }
+    // A callback that covered the callers of duplicates; a duplicate merged in.
+    if let Some(dups) = data.get("duplicates").and_then(|v| v.as_array()) {
+        let callers: Vec<String> = dups
+            .iter()
+            .map(|d| {
+                let s = |k: &str| d.get(k).and_then(|v| v.as_str()).unwrap_or_default();
+                format!("{} {}", s("number"), s("caller_phone"))
+            })
+            .collect();
+        parts.push(format!(
+            "{}: {}",
+            l.t("ticket.also_called"),
+            callers.join(l.t("list.sep"))
+        ));
+    }
+    if let (Some(number), Some(phone)) = (text("number"), text("caller_phone")) {
+        parts.push(format!(
+            "{number} · {} {phone}",
+            text("caller_name").unwrap_or_default()
+        ));
+    }
     if let Some(into) = text("into") {
         parts.push(format!("{}: {into}", l.field("into")));
     }
@@ -610,6 +640,10 @@ fn event_detail(state: &AppState, l: Lang, data: &serde_json::Value) -> String {
 #[serde(default)]
 pub struct PageQuery {
     fragment: String,
+    /// An action whose form opens at once (the station board links here).
+    open: String,
+    /// Where that form goes back to afterwards.
+    back: String,
 }
 
 async fn ticket_page(
@@ -623,7 +657,18 @@ async fn ticket_page(
         &state,
         &ctx,
         t,
-        ActionForm::default(),
+        ActionForm {
+            action: ACTIONS
+                .iter()
+                .find(|(name, _, _)| *name == q.open)
+                .map(|(name, _, _)| name.to_string())
+                .unwrap_or_default(),
+            back: safe_back(
+                Some(&q.back).filter(|b| !b.is_empty()).map(|b| b.as_str()),
+                "",
+            ),
+            ..ActionForm::default()
+        },
         HashMap::new(),
         None,
         String::new(),
@@ -641,47 +686,55 @@ async fn ticket_page(
     }))
 }
 
-/// The latest room-temperature visit in words: "16.1 °C · 不达标 (标准 18.0 °C) · 退费 30 %".
-pub fn temperature_verdict(state: &AppState, l: Lang, t: &TicketRow) -> Option<String> {
-    let standard = state.settings.temperature.standard_c;
-    t.room_temp_c.map(|c| {
-        let verdict = if c >= standard {
-            l.t("temperature.meets")
-        } else {
-            l.t("temperature.below")
-        };
-        format!(
-            "{c:.1} °C · {verdict} ({} {standard:.1} °C) · {} {} %",
-            l.t("temperature.standard"),
-            l.t("temperature.refund"),
-            t.refund_percent.unwrap_or(0),
-        )
-    })
+/// The latest room-temperature visit in words, as it was judged then:
+/// "16.1 °C · 不达标 (标准 18.0 °C) · 退费 30 %".
+pub fn temperature_verdict(l: Lang, events: &[store::tickets::EventRow]) -> Option<String> {
+    let visit = events
+        .iter()
+        .rev()
+        .find(|e| e.kind == domain::EventKind::TemperatureMeasured.code())?;
+    let visit: Visit = serde_json::from_value(visit.data.clone()).ok()?;
+    let verdict = if visit.meets_standard {
+        l.t("temperature.meets")
+    } else {
+        l.t("temperature.below")
+    };
+    Some(format!(
+        "{:.1} °C · {verdict} ({} {:.1} °C) · {} {} %",
+        visit.average_c,
+        l.t("temperature.standard"),
+        visit.standard_c,
+        l.t("temperature.refund"),
+        visit.refund_percent,
+    ))
 }
 
 /// The reading rows of a measurement form (rows left empty are skipped).
 pub fn parse_visit(state: &AppState, f: &ActionForm, me: &str) -> Result<Visit, DomainError> {
     let now = state.now();
     let mut readings = Vec::new();
+    // The form row of each reading kept (empty rows are skipped), so that an
+    // error names the row the user sees.
+    let mut rows = Vec::new();
     for (i, room) in f.room.iter().enumerate() {
         let celsius = f.celsius.get(i).map_or("", |c| c.trim());
         if room.trim().is_empty() && celsius.is_empty() {
             continue;
         }
-        let n = readings.len();
         let celsius: f64 = celsius
             .replace(',', ".")
             .parse()
-            .map_err(|_| DomainError::invalid(&format!("readings[{n}].celsius"), "not a number"))?;
+            .map_err(|_| DomainError::invalid(&format!("readings[{i}].celsius"), "not a number"))?;
         let at = match f.reading_at.get(i).map_or("", |t| t.trim()) {
             "" => now,
-            text => Timestamp::parse(&format!("readings[{n}].at"), text, state.settings.tz)?,
+            text => Timestamp::parse(&format!("readings[{i}].at"), text, state.settings.tz)?,
         };
         readings.push(Reading {
             room: room.clone(),
             celsius,
             at: at.millis(),
         });
+        rows.push(i);
     }
     let measured_by = if f.measured_by.trim().is_empty() {
         me.to_string()
@@ -698,6 +751,19 @@ pub fn parse_visit(state: &AppState, f: &ActionForm, me: &str) -> Result<Visit, 
         &state.settings.temperature,
         now,
     )
+    .map_err(|e| e.renamed(|field| form_row(field, &rows)))
+}
+
+/// `readings[1].celsius` of the readings kept → the same of the form's rows.
+fn form_row(field: &str, rows: &[usize]) -> String {
+    let renumbered = field
+        .strip_prefix("readings[")
+        .and_then(|rest| rest.split_once(']'))
+        .and_then(|(n, rest)| Some((rows.get(n.parse::<usize>().ok()?)?, rest)));
+    match renumbered {
+        Some((row, rest)) => format!("readings[{row}]{rest}"),
+        None => field.to_string(),
+    }
 }
 
 fn parse_action(state: &AppState, f: &ActionForm, me: &str) -> Result<Action, DomainError> {

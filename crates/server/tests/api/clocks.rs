@@ -438,7 +438,7 @@ async fn webhook_delivery_retries_and_fails_visibly(app: TestApp) {
         .act(
             "operator",
             &number,
-            json!({"action": "dispatch", "station_code": "S02"}),
+            json!({"action": "redirect", "station_code": "S02", "reason": "不归本站"}),
         )
         .await;
     assert_eq!(code, 200);
@@ -751,7 +751,7 @@ async fn warnings_reach_the_assigned_repairer_and_redirects_the_new_crew(app: Te
         .act(
             "operator",
             &number,
-            json!({"action": "dispatch", "station_code": "S02"}),
+            json!({"action": "redirect", "station_code": "S02", "reason": "不归本站"}),
         )
         .await;
     assert_eq!(code, 200, "{body}");

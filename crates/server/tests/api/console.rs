@@ -365,7 +365,13 @@ async fn station_users_see_only_their_station_in_the_console(app: TestApp) {
     )
     .await
     .unwrap();
-    let (_, html) = page(&app, "station", "/station", "zh-CN").await;
+    let (_, html) = page(
+        &app,
+        "station",
+        &format!("/tickets/{ours}?open=assign"),
+        "zh-CN",
+    )
+    .await;
     assert!(html.contains("赵师傅") && !html.contains("钱师傅"));
     let people = app.db.staff().await.unwrap();
     let zhao = people
@@ -380,34 +386,32 @@ async fn station_users_see_only_their_station_in_the_console(app: TestApp) {
         .unwrap()
         .id
         .to_string();
-    let r = post_form(
-        &app,
-        "station",
-        "/station/assign",
-        &[("number", &ours), ("staff_id", &qian)],
-    )
-    .await;
+    let assign = |staff: &str| {
+        vec![
+            ("action", "assign".to_string()),
+            ("staff_ids", staff.to_string()),
+            ("back", "/station".to_string()),
+        ]
+    };
+    let path = format!("/tickets/{ours}/actions");
+    let post = |role: &'static str, f: Vec<(&'static str, String)>| {
+        let path = path.clone();
+        let app = &app;
+        async move {
+            let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            post_form(app, role, &path, &pairs).await
+        }
+    };
+    let r = post("station", assign(&qian)).await;
     assert_eq!(r.status(), 422);
-    let r = post_form(
-        &app,
-        "station",
-        "/station/assign",
-        &[("number", &ours), ("staff_id", &zhao), ("back", "/station")],
-    )
-    .await;
+    let r = post("station", assign(&zhao)).await;
     assert_eq!(r.status(), 303);
     let (_, html) = page(&app, "operator", &format!("/tickets/{ours}"), "zh-CN").await;
     assert!(
         html.contains("赵师傅 13700000001"),
         "the ticket names its repairer"
     );
-    let r = post_form(
-        &app,
-        "repairer",
-        "/station/assign",
-        &[("number", &ours), ("staff_id", &zhao)],
-    )
-    .await;
+    let r = post("repairer", assign(&zhao)).await;
     assert_eq!(r.status(), 403);
 }
 

@@ -417,7 +417,10 @@ async fn a_temperature_visit_on_the_phone_with_the_customers_signature(app: Test
     };
     let (s, html) = post_m(&app, &cookie, &number, visit("65")).await;
     assert_eq!(s, 422, "{html}");
-    assert!(html.contains("读数 1 温度 (°C)填写有误"), "{html}");
+    assert!(
+        html.contains("读数 1 温度 (°C)应在 −30 至 60 °C 之间"),
+        "{html}"
+    );
     assert!(html.contains("value=\"65\""));
     assert!(
         app.db
@@ -426,6 +429,15 @@ async fn a_temperature_visit_on_the_phone_with_the_customers_signature(app: Test
             .unwrap()
             .is_empty()
     );
+
+    // Good readings with a signature that is no image: the visit is refused
+    // as a whole (no event, no file, no result on the ticket).
+    let broken = visit("14.5").text("signature", "data:image/png;base64,aGVsbG8=");
+    let (s, html) = post_m(&app, &cookie, &number, broken).await;
+    assert_eq!(s, 422, "{html}");
+    let t = app.db.ticket(&number).await.unwrap().unwrap();
+    assert_eq!((t.room_temp_c, t.status.as_str()), (None, "accepted"));
+    assert!(app.db.attachments(t.id).await.unwrap().is_empty());
 
     let (s, html) = post_m(&app, &cookie, &number, visit("14.5")).await;
     assert_eq!(s, 303, "{html}");

@@ -52,6 +52,12 @@ async fn post_form(app: &TestApp, role: &str, path: &str, form: &[(&str, &str)])
 /// Two repairers and a director at S01, a repairer and a director at S02;
 /// returns the staff ids of the S01 repairers and of the S02 repairer.
 async fn staff(app: &TestApp) -> (i64, i64, i64) {
+    let (zhao, qian, li, _) = staff_and_director(app).await;
+    (zhao, qian, li)
+}
+
+/// [`staff`], and the S01 director's id.
+async fn staff_and_director(app: &TestApp) -> (i64, i64, i64, i64) {
     let csv = "name,phone,position,branch,station_code\n\
         赵师傅,13700000001,维修工,南岗分公司,S01\n\
         钱师傅,13700000002,维修工,南岗分公司,S01\n\
@@ -70,7 +76,7 @@ async fn staff(app: &TestApp) -> (i64, i64, i64) {
     .unwrap();
     let people = app.db.staff().await.unwrap();
     let id = |name: &str| people.iter().find(|p| p.name == name).unwrap().id;
-    (id("赵师傅"), id("钱师傅"), id("李师傅"))
+    (id("赵师傅"), id("钱师傅"), id("李师傅"), id("孙站长"))
 }
 
 async fn dispatched(app: &TestApp, call: Value) -> String {
@@ -79,6 +85,13 @@ async fn dispatched(app: &TestApp, call: Value) -> String {
     let (s, b) = app.post("operator", "/api/v1/tickets", &call).await;
     assert_eq!(s, 201, "{b}");
     b["number"].as_str().unwrap().to_string()
+}
+
+/// A setup step that must succeed.
+async fn act_ok(app: &TestApp, role: &str, number: &str, action: Value) -> Value {
+    let (s, b) = app.act(role, number, action).await;
+    assert_eq!(s, 200, "{b}");
+    b
 }
 
 async fn ticket(app: &TestApp, number: &str) -> Value {
@@ -115,7 +128,7 @@ async fn recipients(app: &TestApp, number: &str, event: &str) -> Vec<String> {
 }
 
 async fn the_board_assigns_a_crew_of_two(app: TestApp) {
-    let (zhao, qian, li) = staff(&app).await;
+    let (zhao, qian, li, director) = staff_and_director(&app).await;
     let number = dispatched(&app, repair_call()).await;
     // The station's people, as an integration finds the ids to assign.
     let (s, b) = app.get("station", "/api/v1/stations/S01/staff").await;
@@ -137,7 +150,26 @@ async fn the_board_assigns_a_crew_of_two(app: TestApp) {
     let incoming = &html[html.find("section-incoming").unwrap()..];
     let incoming = &incoming[..incoming.find("</section>").unwrap()];
     assert!(incoming.contains(&number), "incoming lists the ticket");
-    assert!(incoming.contains("name=\"staff_ids\"") && incoming.contains("value=\"redirect\""));
+    assert!(incoming.contains("row-assign") && incoming.contains("row-redirect"));
+    // They open the ticket's form, which comes back to the board.
+    let (s, html) = page(
+        &app,
+        "station",
+        &format!("/tickets/{number}?open=assign&back=%2Fstation%3Fstation%3DS01"),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let form = &html[html.find("id=\"act-assign\"").unwrap()..];
+    let form = &form[..form.find("</details>").unwrap()];
+    assert!(form.contains(" open>") || form.contains(" open "), "{form}");
+    assert!(
+        form.contains("name=\"back\" value=\"/station?station=S01\""),
+        "{form}"
+    );
+    assert!(
+        form.contains(&format!("value=\"{zhao}\""))
+            && !form.contains(&format!("value=\"{director}\""))
+    );
 
     // Two repairers in one step, through the board's form.
     let (s, body) = post_form(
@@ -194,6 +226,15 @@ async fn the_board_assigns_a_crew_of_two(app: TestApp) {
         )
         .await;
     assert_eq!(s, 404, "{b}");
+    // The crew is repairers: a director on it would lock them out.
+    let (s, b) = app
+        .act(
+            "station",
+            &number,
+            json!({"action": "assign", "staff_ids": [director]}),
+        )
+        .await;
+    assert_eq!((s, b["field"].as_str()), (422, Some("staff_ids")), "{b}");
     let (s, _) = app
         .act(
             "station",
@@ -232,8 +273,7 @@ async fn the_board_assigns_a_crew_of_two(app: TestApp) {
             .unwrap();
         app.db.link_user_to_staff(user, Some(phone)).await.unwrap();
     }
-    app.act("station", &number, json!({"action": "accept"}))
-        .await;
+    act_ok(&app, "station", &number, json!({"action": "accept"})).await;
     let act_as = |cookie: String, action: Value| {
         let client = app.client.clone();
         let url = app.url(&format!("/api/v1/tickets/{number}/actions"));
@@ -256,14 +296,30 @@ async fn the_board_assigns_a_crew_of_two(app: TestApp) {
     let (s, b) = act_as(qian_cookie, json!({"action": "contact", "note": "马上到"})).await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["status"], "contacted");
+
+    // A new assignment replaces the crew: 钱师傅 is off it and told nothing.
+    act_ok(
+        &app,
+        "station",
+        &number,
+        json!({"action": "assign", "staff_ids": [zhao]}),
+    )
+    .await;
+    assert_eq!(
+        recipients(&app, &number, "assigned").await,
+        vec!["13700000001", "13700000001", "13700000002"]
+    );
+    let qian_cookie = app.session("qian", PASSWORD).await;
+    let (s, b) = act_as(qian_cookie, json!({"action": "arrive"})).await;
+    assert_eq!((s, b["code"].as_str()), (403, Some("not_assigned")), "{b}");
 }
 
 async fn a_wrong_route_is_redirected_in_one_step_and_the_clocks_follow(app: TestApp) {
     let (zhao, _, _) = staff(&app).await;
     let number = dispatched(&app, repair_call()).await;
-    app.act("station", &number, json!({"action": "accept"}))
-        .await;
-    app.act(
+    act_ok(&app, "station", &number, json!({"action": "accept"})).await;
+    act_ok(
+        &app,
         "station",
         &number,
         json!({"action": "assign", "staff_ids": [zhao]}),
@@ -310,6 +366,7 @@ async fn a_wrong_route_is_redirected_in_one_step_and_the_clocks_follow(app: Test
     assert_eq!((s, b["field"].as_str()), (422, Some("station_code")), "{b}");
 
     // One step from the board: station, reason, done.
+    let mut feed = app.db.feed().subscribe();
     let (s, body) = post_form(
         &app,
         "station",
@@ -332,6 +389,20 @@ async fn a_wrong_route_is_redirected_in_one_step_and_the_clocks_follow(app: Test
     assert_eq!(redirected[0]["reason"], "该楼归和平站供热");
     assert_eq!(redirected[0]["from"], "S01");
     assert_eq!(redirected[0]["station_code"], "S02");
+    // The old station's live pages hear of it, to drop it.
+    let s01 = app.db.station_by_code("S01").await.unwrap().unwrap().id;
+    let mut told_s01 = false;
+    while let Ok(change) = feed.try_recv() {
+        if let store::Change::Ticket {
+            number: n,
+            left_station_id,
+            ..
+        } = change
+        {
+            told_s01 |= n == number && left_station_id == Some(s01);
+        }
+    }
+    assert!(told_s01, "the redirect names the station it left");
     // The new station must accept anew; the customer's wait keeps running.
     let accept = started(&t, "accept");
     assert_eq!(accept.len(), 1);
@@ -354,6 +425,13 @@ async fn a_wrong_route_is_redirected_in_one_step_and_the_clocks_follow(app: Test
     let (_, html) = page(&app, "admin", &format!("/tickets/{number}")).await;
     assert!(html.contains("该楼归和平站供热"));
 
+    // The warning before the new deadline goes to the new station's people.
+    app.clock.set(START.plus_millis(13 * MIN + 30_000));
+    server::workers::fire_due_clocks(&app.state).await.unwrap();
+    assert_eq!(
+        recipients(&app, &number, "warned").await,
+        vec!["13700000004", "13700000005"]
+    );
     // Not accepted 10 min after the redirect: late on the new board.
     app.clock.set(START.plus_millis(16 * MIN));
     server::workers::fire_due_clocks(&app.state).await.unwrap();
@@ -373,8 +451,7 @@ fn temperature_call() -> Value {
 
 async fn a_temperature_visit_finds_the_refund_tier(app: TestApp) {
     let number = dispatched(&app, temperature_call()).await;
-    app.act("station", &number, json!({"action": "accept"}))
-        .await;
+    act_ok(&app, "station", &number, json!({"action": "accept"})).await;
     app.clock.set(START.plus_millis(60 * MIN));
     let (s, b) = app
         .act(
@@ -443,7 +520,8 @@ async fn a_temperature_visit_finds_the_refund_tier(app: TestApp) {
     );
 
     // Resolved, the result stays on the ticket and goes into the export.
-    app.act(
+    act_ok(
+        &app,
         "repairer",
         &number,
         json!({"action": "resolve", "note": "调节阀门后复测达标"}),
@@ -469,8 +547,7 @@ async fn a_temperature_visit_finds_the_refund_tier(app: TestApp) {
 
 async fn bad_temperature_visits_store_nothing(app: TestApp) {
     let number = dispatched(&app, temperature_call()).await;
-    app.act("station", &number, json!({"action": "accept"}))
-        .await;
+    act_ok(&app, "station", &number, json!({"action": "accept"})).await;
     let reading = |c: f64| json!({"room": "卧室", "celsius": c});
     let visit = |readings: Value, protocol: bool, cosign: &str| {
         json!({
@@ -522,16 +599,36 @@ async fn bad_temperature_visits_store_nothing(app: TestApp) {
     )
     .await;
     assert_eq!(s, 422);
-    assert!(html.contains("读数 1 温度 (°C)填写有误"), "{html}");
+    assert!(
+        html.contains("读数 1 温度 (°C)应在 −30 至 60 °C 之间"),
+        "the error says the range: {html}"
+    );
     assert!(html.contains("value=\"75\""), "what was typed is kept");
+    // An empty first row: the error names the row the user typed in.
+    let (s, html) = post_form(
+        &app,
+        "operator",
+        &format!("/tickets/{number}/actions"),
+        &[
+            ("action", "measure_temperature"),
+            ("room", ""),
+            ("celsius", ""),
+            ("room", "客厅"),
+            ("celsius", "-31"),
+            ("protocol_followed", "1"),
+            ("co_signed_by", "王"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 422);
+    assert!(html.contains("读数 2 温度 (°C)应在"), "{html}");
     let t = ticket(&app, &number).await;
     assert_eq!(t["status"], "accepted");
     assert_eq!(t["room_temp_c"], Value::Null);
     assert!(events_of(&t, "temperature_measured").is_empty());
     // Only temperature tickets get a visit.
     let repair = dispatched(&app, repair_call()).await;
-    app.act("station", &repair, json!({"action": "accept"}))
-        .await;
+    act_ok(&app, "station", &repair, json!({"action": "accept"})).await;
     let (s, b) = app
         .act(
             "repairer",
@@ -545,6 +642,22 @@ async fn bad_temperature_visits_store_nothing(app: TestApp) {
         .act("viewer", &number, visit(json!([reading(15.0)]), true, "王"))
         .await;
     assert_eq!(s, 403);
+    // The ends of the range are readings: (−30 + 60) / 2 = 15 °C, 50 %.
+    let t = act_ok(
+        &app,
+        "repairer",
+        &number,
+        visit(
+            json!([reading(-30.0), {"room": "客厅", "celsius": 60.0}]),
+            true,
+            "王",
+        ),
+    )
+    .await;
+    assert_eq!(
+        (t["room_temp_c"].as_f64(), t["refund_percent"].as_i64()),
+        (Some(15.0), Some(50))
+    );
 }
 
 async fn a_merged_ticket_follows_its_primary_and_its_caller_is_called_back(app: TestApp) {
@@ -618,6 +731,41 @@ async fn a_merged_ticket_follows_its_primary_and_its_caller_is_called_back(app: 
         )
         .await;
     assert_eq!(s, 422);
+    // A primary merged on into another takes its duplicates along.
+    let other = dispatched(&app, repair_call()).await;
+    let extra = dispatched(&app, repair_call()).await;
+    act_ok(
+        &app,
+        "operator",
+        &extra,
+        json!({"action": "merge", "into": other}),
+    )
+    .await;
+    act_ok(
+        &app,
+        "operator",
+        &other,
+        json!({"action": "merge", "into": third}),
+    )
+    .await;
+    assert_eq!(ticket(&app, &extra).await["merged_into"], third.as_str());
+    let t3 = ticket(&app, &third).await;
+    let dups: Vec<&str> = t3["duplicates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["number"].as_str().unwrap())
+        .collect();
+    assert_eq!(dups, vec![other.as_str(), extra.as_str()]);
+    assert_eq!(
+        events_of(&t3, "duplicate_merged")[0]["with"],
+        json!([extra])
+    );
+    // Another station's user does not see the duplicates of S01's tickets.
+    let (s, _) = app
+        .get("station2", &format!("/api/v1/tickets/{third}"))
+        .await;
+    assert_eq!(s, 404);
 
     // The primary carries the duplicate's caller to its callback.
     let p = ticket(&app, &primary).await;
@@ -648,7 +796,8 @@ async fn a_merged_ticket_follows_its_primary_and_its_caller_is_called_back(app: 
     assert_eq!(d["primary"]["status"], "resolved");
     let (_, html) = page(&app, "operator", &format!("/tickets/{duplicate}")).await;
     assert!(html.contains("id=\"ticket-primary\"") && html.contains("已处理"));
-    app.act(
+    act_ok(
+        &app,
         "operator",
         &primary,
         json!({"action": "callback", "satisfaction": "satisfied", "note": "两户都已正常"}),
@@ -656,6 +805,14 @@ async fn a_merged_ticket_follows_its_primary_and_its_caller_is_called_back(app: 
     .await;
     let d = ticket(&app, &duplicate).await;
     assert_eq!(d["primary"]["status"], "closed");
+    let p = ticket(&app, &primary).await;
+    let merged_in = events_of(&p, "duplicate_merged");
+    assert_eq!(
+        merged_in.len(),
+        1,
+        "the primary's timeline records the merge"
+    );
+    assert_eq!(merged_in[0]["number"], duplicate);
     // The callback records whom it covered.
     let p = ticket(&app, &primary).await;
     let callback = events_of(&p, "callback_satisfied")[0];

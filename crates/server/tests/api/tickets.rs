@@ -268,12 +268,21 @@ async fn redirect_reopen_and_merge(app: TestApp) {
         json!({"action": "dispatch", "station_code": "S01"}),
     )
     .await;
+    // Dispatching again is no way to move it: that takes a reason.
+    let (code, _) = app
+        .act(
+            "station",
+            &number,
+            json!({"action": "dispatch", "station_code": "S02"}),
+        )
+        .await;
+    assert_eq!(code, 409);
     // The station says: not ours. It redirects in one step.
     let (code, t) = app
         .act(
             "station",
             &number,
-            json!({"action": "dispatch", "station_code": "S02"}),
+            json!({"action": "redirect", "station_code": "S02", "reason": "不归本站"}),
         )
         .await;
     assert_eq!(code, 200, "{t}");

@@ -926,20 +926,10 @@ async fn a_station_runs_its_board_from_a_phone() {
     )
     .await;
     let row = |number: &str| format!("#section-incoming tr[data-number='{number}']");
-    // Two ticks and a tap: both repairers on the ticket.
-    c.find(Locator::Css(&format!(
-        "{} details.row-form summary",
-        row(crewed)
-    )))
-    .await
-    .expect("assign")
-    .click()
-    .await
-    .expect("open");
     let height = js(
         c,
         &format!(
-            "return document.querySelector(\"{} details.row-form summary\").getBoundingClientRect().height",
+            "return document.querySelector(\"{} a.row-assign\").getBoundingClientRect().height",
             row(crewed)
         ),
     )
@@ -948,48 +938,60 @@ async fn a_station_runs_its_board_from_a_phone() {
         height.as_f64().unwrap_or(0.0) >= 48.0,
         "touch target {height}"
     );
+    screenshot(c, "station-phone.png").await;
+    // Assign: the ticket's crew form, two ticks, one tap, back on the board.
+    c.find(Locator::Css(&format!("{} a.row-assign", row(crewed))))
+        .await
+        .expect("assign")
+        .click()
+        .await
+        .expect("open");
+    wait_js(c, "return !!document.querySelector('#act-assign[open]')").await;
     for checkbox in c
-        .find_all(Locator::Css(&format!(
-            "{} input[name=staff_ids]",
-            row(crewed)
-        )))
+        .find_all(Locator::Css("#act-assign input[name=staff_ids]"))
         .await
         .expect("ticks")
     {
         checkbox.click().await.expect("tick");
     }
-    c.find(Locator::Css(&format!(
-        "{} form.crew button[type=submit]",
-        row(crewed)
-    )))
-    .await
-    .expect("assign button")
-    .click()
-    .await
-    .expect("assign");
+    c.find(Locator::Css("#act-assign button[type=submit]"))
+        .await
+        .expect("assign button")
+        .click()
+        .await
+        .expect("assign");
     wait_js(
         c,
         &format!(
-            "const r = document.querySelector(\"{}\"); return !!r && /孙师傅、周师傅|周师傅、孙师傅/.test(r.textContent)",
+            "const r = document.querySelector(\"{}\"); return location.pathname === '/station' && !!r && /孙师傅、周师傅|周师傅、孙师傅/.test(r.textContent)",
             row(crewed)
         ),
     )
     .await;
-    // The wrong route: another station and the reason, one tap.
-    let redirect = format!("{} details.row-form:nth-of-type(2)", row(misrouted));
-    c.find(Locator::Css(&format!("{redirect} summary")))
+    // The wrong route: the other station and the reason, one tap.
+    c.find(Locator::Css(&format!("{} a.row-redirect", row(misrouted))))
         .await
         .expect("redirect")
         .click()
         .await
         .expect("open");
-    c.find(Locator::Css(&format!("{redirect} input[name=reason]")))
+    wait_js(
+        c,
+        "return !!document.querySelector('#act-redirect[open]') && document.documentElement.scrollWidth <= window.innerWidth",
+    )
+    .await;
+    js(
+        c,
+        "document.querySelector('#act-redirect select[name=station_code]').value = 'S02'; return true;",
+    )
+    .await;
+    c.find(Locator::Id("redirect-reason"))
         .await
         .expect("reason")
         .send_keys("该楼归和平站供热")
         .await
         .expect("type");
-    c.find(Locator::Css(&format!("{redirect} button[type=submit]")))
+    c.find(Locator::Css("#act-redirect button[type=submit]"))
         .await
         .expect("redirect button")
         .click()
@@ -998,12 +1000,11 @@ async fn a_station_runs_its_board_from_a_phone() {
     wait_js(
         c,
         &format!(
-            "return !!document.getElementById('section-incoming') && !document.querySelector(\"{}\")",
+            "return location.pathname === '/station' && !!document.getElementById('section-incoming') && !document.querySelector(\"{}\")",
             row(misrouted)
         ),
     )
     .await;
-    screenshot(c, "station-phone.png").await;
     let t = app.db.ticket(misrouted).await.expect("db").expect("ticket");
     assert_eq!(t.station_code.as_deref(), Some("S02"));
     let events = app.db.ticket_events(t.id).await.expect("events");
