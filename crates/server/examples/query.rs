@@ -200,9 +200,19 @@ async fn main() -> anyhow::Result<()> {
         // of up to 200 rows each, with their crews and forms.
         ("station board S07", "/station?station=S07".into()),
     ];
-    println!("| console page | bytes | p50 ms | p99 ms |");
-    println!("|---|---|---|---|");
+    println!("| console page | bytes | gzip bytes | p50 ms | p99 ms |");
+    println!("|---|---|---|---|---|");
     for (name, path) in &pages {
+        // What a browser downloads (reqwest here does not decode gzip).
+        let gzipped = client
+            .get(format!("{}{path}", bench.base))
+            .bearer_auth(&bench.token)
+            .header("accept-encoding", "gzip")
+            .send()
+            .await?
+            .bytes()
+            .await?
+            .len();
         let mut samples = Vec::new();
         let mut bytes = 0;
         for _ in 0..runs {
@@ -211,7 +221,7 @@ async fn main() -> anyhow::Result<()> {
             samples.push(ms);
         }
         let (p50, p99, _) = common::percentiles(&mut samples);
-        println!("| {name} | {bytes} | {p50:.2} | {p99:.2} |");
+        println!("| {name} | {bytes} | {gzipped} | {p50:.2} | {p99:.2} |");
     }
     // The queue counts of a page, in the store: all six, and the four state
     // queues alone (the other two read the clocks table).

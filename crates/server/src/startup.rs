@@ -8,6 +8,7 @@ use axum::extract::DefaultBodyLimit;
 use domain::{Clock, Timestamp};
 use store::Db;
 use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Settings;
@@ -51,6 +52,9 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::console::routes())
         .merge(crate::ops::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // Pages, JSON and assets gzip'd for phones on slow connections (the
+        // default predicate leaves images, SSE streams and tiny bodies alone).
+        .layer(CompressionLayer::new())
         .layer(axum::middleware::from_fn(crate::ops::track_requests))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -151,6 +151,16 @@ async fn the_board_assigns_a_crew_of_two(app: TestApp) {
     let incoming = &incoming[..incoming.find("</section>").unwrap()];
     assert!(incoming.contains(&number), "incoming lists the ticket");
     assert!(incoming.contains("row-assign") && incoming.contains("row-redirect"));
+    // Phones on slow connections get it gzip'd.
+    let r = no_redirects()
+        .get(app.url("/station"))
+        .bearer_auth(app.token("station"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    assert!(r.bytes().await.unwrap().len() < html.len() / 2);
     // They open the ticket's form, which comes back to the board.
     let (s, html) = page(
         &app,
