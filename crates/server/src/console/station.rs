@@ -1,7 +1,8 @@
 //! The station board (供热站): the station's incoming, in-progress,
-//! scheduled and late tickets; accept, put one or more of its people on a
-//! ticket, and redirect a wrong route to another station with the reason.
-//! Every button here is a ticket command (an event on its timeline).
+//! scheduled and late tickets; accept in the row, and links to the
+//! ticket's forms to put one or more of its repairers on it or to redirect a
+//! wrong route to another station with the reason (back to the board after).
+//! Every button is a ticket command (an event on its timeline).
 
 use askama::Template;
 use axum::Router;
@@ -66,7 +67,8 @@ pub struct StationView {
     pub code: String,
     pub name: String,
     pub sections: Vec<Section>,
-    pub staff: Vec<(i64, String)>,
+    /// Whether the station has repairers to assign.
+    pub has_repairers: bool,
     /// The station picker (for users who see every station).
     pub stations: Vec<(String, String)>,
     pub back: String,
@@ -161,15 +163,13 @@ async fn station_page(
             full,
         });
     }
-    let staff = state
+    let has_repairers = state
         .db
         .station_staff(station.id)
         .await
         .map_err(|e| ctx.err(e))?
-        .into_iter()
-        .filter(|s| s.position == domain::Position::Repairer.code())
-        .map(|s| (s.id, s.name))
-        .collect();
+        .iter()
+        .any(|s| s.position == domain::Position::Repairer.code());
     let back = format!("/station?station={}", encode(&station.code));
     let v = StationView {
         back_q: encode(&back),
@@ -177,7 +177,7 @@ async fn station_page(
         code: station.code,
         name: station.name,
         sections,
-        staff,
+        has_repairers,
         stations: if ctx.user.scope().is_none() {
             all.into_iter().map(|s| (s.code, s.name)).collect()
         } else {
