@@ -226,6 +226,20 @@ impl Action {
         }
     }
 
+    /// Whether the action fits a ticket of `kind` (a room-temperature visit
+    /// is for temperature tickets only).
+    pub fn fits_kind(&self, kind: &str) -> Result<(), DomainError> {
+        match self {
+            Action::MeasureTemperature { .. } if kind != Kind::Temperature.code() => {
+                Err(DomainError::invalid(
+                    "kind",
+                    "room temperature is measured on temperature tickets",
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Checks the free-text and value inputs of the action.
     pub fn validate(self, now: Timestamp) -> Result<Action, DomainError> {
         Ok(match self {

@@ -199,6 +199,11 @@ async fn main() -> anyhow::Result<()> {
         // The board: four sections (late, incoming, in progress, scheduled)
         // of up to 200 rows each, with their crews and forms.
         ("station board S07", "/station?station=S07".into()),
+        // The board's "late" section on its own: one station's late clocks.
+        (
+            "queue: late at S07, table only",
+            "/queues?queue=late&station=S07&fragment=1".into(),
+        ),
     ];
     println!("| console page | bytes | gzip bytes | p50 ms | p99 ms |");
     println!("|---|---|---|---|---|");

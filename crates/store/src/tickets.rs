@@ -358,13 +358,7 @@ impl Db {
                 crew = Some(members);
             }
             Action::MeasureTemperature { visit } => {
-                if ticket.kind != domain::Kind::Temperature.code() {
-                    return Err(DomainError::invalid(
-                        "kind",
-                        "room temperature is measured on temperature tickets",
-                    )
-                    .into());
-                }
+                action.fits_kind(&ticket.kind)?;
                 ticket.room_temp_c = Some(visit.average_c);
                 ticket.refund_percent = Some(i64::from(visit.refund_percent));
             }

@@ -175,7 +175,7 @@ impl FieldForm {
             "celsius" => &self.celsius,
             _ => return "",
         };
-        list.get(*i).map_or("", String::as_str)
+        super::row_of(list, *i)
     }
 }
 
@@ -217,10 +217,7 @@ impl TicketPage {
     }
     /// The error of any reading row (`readings[1].celsius`).
     fn err_under(&self, list: &str) -> &str {
-        self.errors
-            .iter()
-            .find(|(k, _)| k.as_str() == list || k.starts_with(&format!("{list}[")))
-            .map_or("", |(_, v)| v.as_str())
+        super::error_under(&self.errors, list)
     }
 }
 
@@ -313,7 +310,10 @@ async fn page(
         error,
         today,
         attached,
-        temperature: super::ticket::temperature_verdict(l, &state.db.ticket_events(t.id).await?),
+        temperature: match t.room_temp_c {
+            Some(_) => super::ticket::temperature_verdict(l, &state.db.ticket_events(t.id).await?),
+            None => None,
+        },
         t,
     })
 }

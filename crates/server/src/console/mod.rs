@@ -338,6 +338,22 @@ pub fn form_with_lists<T: serde::de::DeserializeOwned + Default>(
     serde_json::from_value(serde_json::Value::Object(map)).unwrap_or_default()
 }
 
+/// The error of a list field or of any of its items (`readings[2].celsius`).
+pub fn error_under<'a>(
+    errors: &'a std::collections::HashMap<String, String>,
+    list: &str,
+) -> &'a str {
+    errors
+        .iter()
+        .find(|(k, _)| k.as_str() == list || k.starts_with(&format!("{list}[")))
+        .map_or("", |(_, v)| v.as_str())
+}
+
+/// Row `i` of a repeated form field, or nothing.
+pub fn row_of(list: &[String], i: usize) -> &str {
+    list.get(i).map_or("", String::as_str)
+}
+
 pub fn safe_back(back: Option<&str>, default: &str) -> String {
     match back {
         Some(b) if b.starts_with('/') && !b.starts_with("//") && !b.contains('\\') => b.to_string(),

@@ -131,8 +131,6 @@ fn sample_visit() -> Visit {
 }
 
 /// The actions `role` may take on a ticket of `kind` in `status` now.
-/// A dispatched ticket changes station by a redirect (with its reason);
-/// only temperature tickets get a measurement visit.
 pub fn allowed_actions(
     status: Status,
     kind: &str,
@@ -141,13 +139,10 @@ pub fn allowed_actions(
 ) -> Vec<&'static str> {
     ACTIONS
         .iter()
-        .filter(|(name, _, _)| match *name {
-            "dispatch" => status == Status::Registered,
-            "measure_temperature" => kind == domain::Kind::Temperature.code(),
-            _ => true,
-        })
         .filter(|(name, _, _)| {
-            sample(name).is_some_and(|a| role.may_act(&a) && status.decide(&a, station).is_ok())
+            sample(name).is_some_and(|a| {
+                role.may_act(&a) && a.fits_kind(kind).is_ok() && status.decide(&a, station).is_ok()
+            })
         })
         .map(|(name, _, _)| *name)
         .collect()
@@ -253,10 +248,7 @@ impl TicketView {
     }
     /// The error of any item of a list field (`readings[2].celsius`).
     pub fn err_under(&self, list: &str) -> &str {
-        self.errors
-            .iter()
-            .find(|(k, _)| k.as_str() == list || k.starts_with(&format!("{list}[")))
-            .map_or("", |(_, v)| v.as_str())
+        super::error_under(&self.errors, list)
     }
     /// Row `i` of a repeated field, kept after an error.
     pub fn list_val(&self, field: &str, i: &usize) -> &str {
@@ -266,7 +258,7 @@ impl TicketView {
             "reading_at" => &self.form.reading_at,
             _ => return "",
         };
-        list.get(*i).map_or("", String::as_str)
+        super::row_of(list, *i)
     }
     /// The value typed into `field` of the open action's form (kept after an error).
     pub fn val(&self, action: &str, field: &str) -> &str {

@@ -8,7 +8,7 @@ use base64::Engine;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, no_redirects};
 use crate::on_both;
 
 on_both!(
@@ -70,10 +70,7 @@ async fn resolved_with_files(app: &TestApp) -> (String, i64, i64) {
                 base64::engine::general_purpose::STANDARD.encode(signature_png())
             ),
         );
-    let r = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    let r = no_redirects()
         .post(app.url(&format!("/m/tickets/{number}")))
         .bearer_auth(app.token("station"))
         .multipart(form)

@@ -115,15 +115,13 @@ async fn callbacks_record_reach_and_satisfaction(app: TestApp) {
 
     // The console's ticket page offers the three answers and "not reached".
     let page = app
-        .client
-        .get(app.url(&format!("/tickets/{}", resolved(&app).await)))
-        .bearer_auth(app.token("operator"))
-        .send()
+        .page(
+            "operator",
+            &format!("/tickets/{}", resolved(&app).await),
+            "zh-CN",
+        )
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .1;
     for action in [
         "callback_ok",
         "callback_basic",
@@ -191,15 +189,9 @@ async fn the_callback_queue_is_oldest_first(app: TestApp) {
     let first = resolved(&app).await;
     let second = resolved(&app).await;
     let html = app
-        .client
-        .get(app.url("/queues?queue=callback&fragment=1"))
-        .bearer_auth(app.token("operator"))
-        .send()
+        .page("operator", "/queues?queue=callback&fragment=1", "zh-CN")
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .1;
     let a = html
         .find(&format!("data-number=\"{first}\""))
         .expect("first listed");

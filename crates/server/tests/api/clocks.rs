@@ -447,16 +447,7 @@ async fn webhook_delivery_retries_and_fails_visibly(app: TestApp) {
     assert!(slow.retrying > 0, "{slow:?}");
 
     // Admins see the permanent failure in the console's message log.
-    let page = app
-        .client
-        .get(app.url("/messages?state=failed"))
-        .bearer_auth(app.token("admin"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page("admin", "/messages?state=failed", "zh-CN").await.1;
     assert!(page.contains(BRANCH_MANAGER_S01), "{page}");
     assert!(page.contains("/retry"));
 }

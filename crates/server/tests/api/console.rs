@@ -6,7 +6,7 @@ use std::time::Duration;
 use domain::Role;
 use serde_json::json;
 
-use crate::helpers::{START, TestApp, repair_call};
+use crate::helpers::{START, TestApp, no_redirects, repair_call};
 
 crate::on_both!(
     every_page_renders_in_both_languages,
@@ -25,41 +25,6 @@ crate::on_both!(
     queues_sort_by_priority_and_status,
     admins_change_and_disable_users,
 );
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-async fn page(app: &TestApp, role: &str, path: &str, lang: &str) -> (u16, String) {
-    let r = no_redirects()
-        .get(app.url(path))
-        .bearer_auth(app.token(role))
-        .header("accept-language", lang)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    (status, r.text().await.unwrap())
-}
-
-async fn post_form(
-    app: &TestApp,
-    role: &str,
-    path: &str,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    no_redirects()
-        .post(app.url(path))
-        .bearer_auth(app.token(role))
-        .header("accept-language", "zh-CN")
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-}
 
 async fn dispatched_to(app: &TestApp, station: &str, phone: &str) -> String {
     let mut call = repair_call();
@@ -97,10 +62,10 @@ async fn every_page_renders_in_both_languages(app: TestApp) {
         ("/console/lookup?phone=13800000001", "王秀英", "Paid"),
     ];
     for (path, zh, en) in pages {
-        let (status, html) = page(&app, "admin", path, "zh-CN,zh;q=0.9").await;
+        let (status, html) = app.page("admin", path, "zh-CN,zh;q=0.9").await;
         assert_eq!(status, 200, "{path}: {html}");
         assert!(html.contains(zh), "{path} in Chinese lacks {zh}");
-        let (status, html) = page(&app, "admin", path, "en-US,en;q=0.9").await;
+        let (status, html) = app.page("admin", path, "en-US,en;q=0.9").await;
         assert_eq!(status, 200, "{path}");
         assert!(html.contains(en), "{path} in English lacks {en}");
     }
@@ -236,66 +201,62 @@ async fn operators_cannot_open_admin_pages(app: TestApp) {
         "/admin/import",
     ] {
         for role in ["operator", "station", "manager", "viewer"] {
-            let (status, html) = page(&app, role, path, "zh-CN").await;
+            let (status, html) = app.page(role, path, "zh-CN").await;
             assert_eq!(status, 403, "{role} {path}");
             assert!(html.contains("您没有权限"), "{html}");
         }
     }
-    let r = post_form(
-        &app,
-        "operator",
-        "/admin/users",
-        &[
-            ("username", "x"),
-            ("role", "admin"),
-            ("password", "12345678"),
-        ],
-    )
-    .await;
+    let r = app
+        .post_form(
+            "operator",
+            "/admin/users",
+            &[
+                ("username", "x"),
+                ("role", "admin"),
+                ("password", "12345678"),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), 403);
     assert!(app.db.user_by_name("x").await.unwrap().is_none());
     // A viewer cannot register; the intake page sends them to the queues.
-    let (status, _) = page(&app, "viewer", "/", "zh-CN").await;
+    let (status, _) = app.page("viewer", "/", "zh-CN").await;
     assert_eq!(status, 303);
-    let r = post_form(
-        &app,
-        "viewer",
-        "/console/tickets",
-        &[("phone", "13800000001")],
-    )
-    .await;
+    let r = app
+        .post_form("viewer", "/console/tickets", &[("phone", "13800000001")])
+        .await;
     assert_eq!(r.status(), 403);
     // The admin adds a user through the form; mistakes are shown next to the field.
-    let r = post_form(
-        &app,
-        "admin",
-        "/admin/users",
-        &[
-            ("username", "li si"),
-            ("role", "station"),
-            ("password", "short"),
-        ],
-    )
-    .await;
+    let r = app
+        .post_form(
+            "admin",
+            "/admin/users",
+            &[
+                ("username", "li si"),
+                ("role", "station"),
+                ("password", "short"),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
     assert!(
         html.contains("用户名填写有误") && html.contains("密码至少 8 位"),
         "{html}"
     );
-    let r = post_form(
-        &app,
-        "admin",
-        "/admin/users",
-        &[
-            ("username", "lisi"),
-            ("display_name", "李四"),
-            ("role", "station"),
-            ("station_code", "S02"),
-            ("password", "correct horse"),
-        ],
-    )
-    .await;
+    let r = app
+        .post_form(
+            "admin",
+            "/admin/users",
+            &[
+                ("username", "lisi"),
+                ("display_name", "李四"),
+                ("role", "station"),
+                ("station_code", "S02"),
+                ("password", "correct horse"),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), 200);
     assert!(r.text().await.unwrap().contains("已添加用户 lisi"));
     let user = app.db.user_by_name("lisi").await.unwrap().unwrap();
@@ -307,7 +268,7 @@ async fn station_users_see_only_their_station_in_the_console(app: TestApp) {
     let theirs = dispatched_to(&app, "S02", "13900000002").await;
     let registered = app.register_repair().await;
     for path in ["/queues?queue=all", "/queues?queue=in_progress", "/station"] {
-        let (status, html) = page(&app, "station", path, "zh-CN").await;
+        let (status, html) = app.page("station", path, "zh-CN").await;
         assert_eq!(status, 200, "{path}");
         assert!(html.contains(&ours), "{path} shows our ticket");
         assert!(!html.contains(&theirs), "{path} hides the other station's");
@@ -316,62 +277,51 @@ async fn station_users_see_only_their_station_in_the_console(app: TestApp) {
             "{path} hides undispatched tickets"
         );
     }
-    let (status, html) = page(&app, "station", "/station?station=S02", "zh-CN").await;
+    let (status, html) = app.page("station", "/station?station=S02", "zh-CN").await;
     assert_eq!(status, 200);
     assert!(html.contains("红旗供热站") && !html.contains(&theirs));
-    let (status, _) = page(&app, "station", &format!("/tickets/{theirs}"), "zh-CN").await;
+    let (status, _) = app
+        .page("station", &format!("/tickets/{theirs}"), "zh-CN")
+        .await;
     assert_eq!(status, 404);
-    let (status, _) = page(&app, "station", "/queues?station=S02", "zh-CN").await;
+    let (status, _) = app.page("station", "/queues?station=S02", "zh-CN").await;
     assert_eq!(status, 403);
-    let (status, _) = page(
-        &app,
-        "station",
-        "/queues/export.xlsx?queue=all&station=S02",
-        "zh-CN",
-    )
-    .await;
+    let (status, _) = app
+        .page(
+            "station",
+            "/queues/export.xlsx?queue=all&station=S02",
+            "zh-CN",
+        )
+        .await;
     assert_eq!(status, 403);
     // The station accepts from its view and goes back to it.
-    let r = post_form(
-        &app,
-        "station",
-        &format!("/tickets/{ours}/actions"),
-        &[("action", "accept"), ("back", "/station")],
-    )
-    .await;
+    let r = app
+        .post_form(
+            "station",
+            &format!("/tickets/{ours}/actions"),
+            &[("action", "accept"), ("back", "/station")],
+        )
+        .await;
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/station");
     assert_eq!(
         app.db.ticket(&ours).await.unwrap().unwrap().status,
         "accepted"
     );
-    let r = post_form(
-        &app,
-        "station",
-        &format!("/tickets/{theirs}/actions"),
-        &[("action", "accept")],
-    )
-    .await;
+    let r = app
+        .post_form(
+            "station",
+            &format!("/tickets/{theirs}/actions"),
+            &[("action", "accept")],
+        )
+        .await;
     assert_eq!(r.status(), 404);
     // …and puts a repairer of its own on it; not one of another station.
     let staff = "name,phone,position,branch,station_code\n赵师傅,13700000001,维修工,南岗分公司,S01\n钱师傅,13700000002,维修工,道里分公司,S02\n";
-    server::import::import(
-        &app.db,
-        server::import::RegisterKind::Staff,
-        "staff.csv",
-        staff.as_bytes(),
-        "0451",
-        START,
-    )
-    .await
-    .unwrap();
-    let (_, html) = page(
-        &app,
-        "station",
-        &format!("/tickets/{ours}?open=assign"),
-        "zh-CN",
-    )
-    .await;
+    app.import_staff(staff).await;
+    let (_, html) = app
+        .page("station", &format!("/tickets/{ours}?open=assign"), "zh-CN")
+        .await;
     assert!(html.contains("赵师傅") && !html.contains("钱师傅"));
     let people = app.db.staff().await.unwrap();
     let zhao = people
@@ -399,14 +349,16 @@ async fn station_users_see_only_their_station_in_the_console(app: TestApp) {
         let app = &app;
         async move {
             let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            post_form(app, role, &path, &pairs).await
+            app.post_form(role, &path, &pairs).await
         }
     };
     let r = post("station", assign(&qian)).await;
     assert_eq!(r.status(), 422);
     let r = post("station", assign(&zhao)).await;
     assert_eq!(r.status(), 303);
-    let (_, html) = page(&app, "operator", &format!("/tickets/{ours}"), "zh-CN").await;
+    let (_, html) = app
+        .page("operator", &format!("/tickets/{ours}"), "zh-CN")
+        .await;
     assert!(
         html.contains("赵师傅 13700000001"),
         "the ticket names its repairer"
@@ -417,20 +369,20 @@ async fn station_users_see_only_their_station_in_the_console(app: TestApp) {
 
 async fn register_dispatch_and_answer_through_the_form(app: TestApp) {
     // Missing fields: every one is named next to its field, nothing typed is lost.
-    let r = post_form(
-        &app,
-        "operator",
-        "/console/tickets",
-        &[
-            ("phone", "138 0000 0001"),
-            ("caller_name", "王秀英"),
-            ("kind", "repair"),
-            ("priority", "urgent"),
-            ("difficulty", "normal"),
-            ("intent", "dispatch"),
-        ],
-    )
-    .await;
+    let r = app
+        .post_form(
+            "operator",
+            "/console/tickets",
+            &[
+                ("phone", "138 0000 0001"),
+                ("caller_name", "王秀英"),
+                ("kind", "repair"),
+                ("priority", "urgent"),
+                ("difficulty", "normal"),
+                ("intent", "dispatch"),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
     assert!(
@@ -455,7 +407,7 @@ async fn register_dispatch_and_answer_through_the_form(app: TestApp) {
         ("description", "卧室暖气片不热"),
         ("intent", "dispatch"),
     ];
-    let r = post_form(&app, "operator", "/console/tickets", &form).await;
+    let r = app.post_form("operator", "/console/tickets", &form).await;
     assert_eq!(r.status(), 200);
     let html = r.text().await.unwrap();
     assert!(
@@ -499,38 +451,38 @@ async fn register_dispatch_and_answer_through_the_form(app: TestApp) {
     assert_eq!(events[1].data["note"], "本采暖期缴费截止到11月30日");
 
     // Dispatching needs a station; an inquiry answered needs the answer.
-    let r = post_form(
-        &app,
-        "operator",
-        "/console/tickets",
-        &[
-            ("phone", "13900001111"),
-            ("address", "无名路1号"),
-            ("kind", "repair"),
-            ("category", "leak"),
-            ("priority", "normal"),
-            ("description", "漏水"),
-            ("intent", "dispatch"),
-        ],
-    )
-    .await;
+    let r = app
+        .post_form(
+            "operator",
+            "/console/tickets",
+            &[
+                ("phone", "13900001111"),
+                ("address", "无名路1号"),
+                ("kind", "repair"),
+                ("category", "leak"),
+                ("priority", "normal"),
+                ("description", "漏水"),
+                ("intent", "dispatch"),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("请填写供热站"));
-    let r = post_form(
-        &app,
-        "operator",
-        "/console/tickets",
-        &[
-            ("phone", "12"),
-            ("address", "无名路1号"),
-            ("kind", "repair"),
-            ("category", "leak"),
-            ("priority", "normal"),
-            ("description", "漏水"),
-            ("intent", "register"),
-        ],
-    )
-    .await;
+    let r = app
+        .post_form(
+            "operator",
+            "/console/tickets",
+            &[
+                ("phone", "12"),
+                ("address", "无名路1号"),
+                ("kind", "repair"),
+                ("category", "leak"),
+                ("priority", "normal"),
+                ("description", "漏水"),
+                ("intent", "register"),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
     assert!(
@@ -540,13 +492,9 @@ async fn register_dispatch_and_answer_through_the_form(app: TestApp) {
 }
 
 async fn caller_lookup_and_address_resolution(app: TestApp) {
-    let (status, html) = page(
-        &app,
-        "operator",
-        "/console/lookup?phone=138-0000-0001",
-        "zh-CN",
-    )
-    .await;
+    let (status, html) = app
+        .page("operator", "/console/lookup?phone=138-0000-0001", "zh-CN")
+        .await;
     assert_eq!(status, 200);
     assert!(
         html.contains("王秀英")
@@ -556,23 +504,17 @@ async fn caller_lookup_and_address_resolution(app: TestApp) {
     );
     assert!(html.contains("data-account-no=\"A0001\"") && !html.contains("重复来电"));
     let number = app.register_repair().await;
-    let (_, html) = page(
-        &app,
-        "operator",
-        "/console/lookup?phone=13800000001",
-        "zh-CN",
-    )
-    .await;
+    let (_, html) = app
+        .page("operator", "/console/lookup?phone=13800000001", "zh-CN")
+        .await;
     assert!(html.contains("重复来电") && html.contains("1 张未办结") && html.contains(&number));
-    let (_, html) = page(&app, "operator", "/console/lookup?phone=1380", "zh-CN").await;
+    let (_, html) = app
+        .page("operator", "/console/lookup?phone=1380", "zh-CN")
+        .await;
     assert!(html.contains("输入来电号码后"), "too short to look up");
-    let (_, html) = page(
-        &app,
-        "operator",
-        "/console/lookup?phone=13911112222",
-        "zh-CN",
-    )
-    .await;
+    let (_, html) = app
+        .page("operator", "/console/lookup?phone=13911112222", "zh-CN")
+        .await;
     assert!(html.contains("此号码未登记热用户"));
 
     for (address, station, confidence) in [
@@ -582,13 +524,13 @@ async fn caller_lookup_and_address_resolution(app: TestApp) {
         ("阳光家园7栋1单元", "S02", "fuzzy"),
         ("无名小区9栋", "", "none"),
     ] {
-        let (status, html) = page(
-            &app,
-            "operator",
-            &format!("/console/resolve?address={address}"),
-            "zh-CN",
-        )
-        .await;
+        let (status, html) = app
+            .page(
+                "operator",
+                &format!("/console/resolve?address={address}"),
+                "zh-CN",
+            )
+            .await;
         assert_eq!(status, 200);
         assert!(
             html.contains(&format!("data-station=\"{station}\""))
@@ -600,19 +542,23 @@ async fn caller_lookup_and_address_resolution(app: TestApp) {
 
 async fn ticket_actions_show_errors_next_to_the_field(app: TestApp) {
     let number = dispatched_to(&app, "S01", "13900000003").await;
-    let (_, html) = page(&app, "operator", &format!("/tickets/{number}"), "zh-CN").await;
+    let (_, html) = app
+        .page("operator", &format!("/tickets/{number}"), "zh-CN")
+        .await;
     assert!(html.contains("id=\"act-accept\"") && html.contains("id=\"act-cancel\""));
     assert!(
         !html.contains("id=\"act-resolve\""),
         "not allowed while dispatched"
     );
-    let (_, html) = page(&app, "viewer", &format!("/tickets/{number}"), "zh-CN").await;
+    let (_, html) = app
+        .page("viewer", &format!("/tickets/{number}"), "zh-CN")
+        .await;
     assert!(html.contains("当前状态下没有可执行的操作") && !html.contains("id=\"act-accept\""));
 
     let act = |form: Vec<(&'static str, &'static str)>| {
         let path = format!("/tickets/{number}/actions");
         let app = &app;
-        async move { post_form(app, "operator", &path, &form).await }
+        async move { app.post_form("operator", &path, &form).await }
     };
     assert_eq!(act(vec![("action", "accept")]).await.status(), 303);
     assert_eq!(act(vec![("action", "arrive")]).await.status(), 303);
@@ -640,15 +586,17 @@ async fn ticket_actions_show_errors_next_to_the_field(app: TestApp) {
         303
     );
     // A note, then the timeline to the second with who did what.
-    let r = post_form(
-        &app,
-        "operator",
-        &format!("/tickets/{number}/notes"),
-        &[("text", "用户要求下午回电")],
-    )
-    .await;
+    let r = app
+        .post_form(
+            "operator",
+            &format!("/tickets/{number}/notes"),
+            &[("text", "用户要求下午回电")],
+        )
+        .await;
     assert_eq!(r.status(), 303);
-    let (_, html) = page(&app, "operator", &format!("/tickets/{number}"), "zh-CN").await;
+    let (_, html) = app
+        .page("operator", &format!("/tickets/{number}"), "zh-CN")
+        .await;
     for expected in [
         "2026-12-04 09:05:00",
         "token:operator",
@@ -660,9 +608,13 @@ async fn ticket_actions_show_errors_next_to_the_field(app: TestApp) {
     ] {
         assert!(html.contains(expected), "{expected}");
     }
-    let (_, html) = page(&app, "operator", &format!("/tickets/{number}"), "en").await;
+    let (_, html) = app
+        .page("operator", &format!("/tickets/{number}"), "en")
+        .await;
     assert!(html.contains("Result reported") && html.contains("Callback: satisfied, close"));
-    let (status, _) = page(&app, "operator", "/tickets/20261204-9999", "zh-CN").await;
+    let (status, _) = app
+        .page("operator", "/tickets/20261204-9999", "zh-CN")
+        .await;
     assert_eq!(status, 404);
 }
 
@@ -814,7 +766,7 @@ async fn queue_exports_exactly_the_filtered_rows(app: TestApp) {
 
     // The late queue: ten minutes after dispatch nobody has accepted.
     app.clock.advance_millis(11 * domain::Timestamp::MINUTE);
-    let (_, html) = page(&app, "operator", "/queues?queue=late", "zh-CN").await;
+    let (_, html) = app.page("operator", "/queues?queue=late", "zh-CN").await;
     assert!(html.contains(&a) && html.contains(&b) && html.contains("due-late"));
     assert!(!html.contains(&c));
 }
@@ -887,7 +839,7 @@ async fn foreign_origin_posts_are_refused(app: TestApp) {
 async fn service_area_map_sets_the_point_of_the_call(app: TestApp) {
     // The map of both stations' areas is on the intake screen, after the buttons.
     for lang in ["zh-CN", "en"] {
-        let (status, html) = page(&app, "operator", "/", lang).await;
+        let (status, html) = app.page("operator", "/", lang).await;
         assert_eq!(status, 200);
         assert!(
             html.contains("id=\"area-map\"")
@@ -904,13 +856,13 @@ async fn service_area_map_sets_the_point_of_the_call(app: TestApp) {
         );
     }
     // Text the register does not know + a point in S02's square: the station by GIS.
-    let (status, html) = page(
-        &app,
-        "operator",
-        "/console/resolve?address=无名小区9栋&lat=45.705&lon=126.615",
-        "en",
-    )
-    .await;
+    let (status, html) = app
+        .page(
+            "operator",
+            "/console/resolve?address=无名小区9栋&lat=45.705&lon=126.615",
+            "en",
+        )
+        .await;
     assert_eq!(status, 200);
     assert!(
         html.contains("data-station=\"S02\"")
@@ -919,36 +871,36 @@ async fn service_area_map_sets_the_point_of_the_call(app: TestApp) {
         "{html}"
     );
     // The point alone does it too; without it the text resolves to nothing.
-    let (_, html) = page(
-        &app,
-        "operator",
-        "/console/resolve?address=&lat=45.705&lon=126.605",
-        "en",
-    )
-    .await;
+    let (_, html) = app
+        .page(
+            "operator",
+            "/console/resolve?address=&lat=45.705&lon=126.605",
+            "en",
+        )
+        .await;
     assert!(
         html.contains("data-station=\"S01\"") && html.contains("data-confidence=\"gis\""),
         "{html}"
     );
-    let (_, html) = page(
-        &app,
-        "operator",
-        "/console/resolve?address=无名小区9栋&lat=&lon=",
-        "en",
-    )
-    .await;
+    let (_, html) = app
+        .page(
+            "operator",
+            "/console/resolve?address=无名小区9栋&lat=&lon=",
+            "en",
+        )
+        .await;
     assert!(
         html.contains("data-station=\"\"") && html.contains("data-confidence=\"none\""),
         "{html}"
     );
     // Half a point is a field error, not a guess.
-    let (_, html) = page(
-        &app,
-        "operator",
-        "/console/resolve?address=无名小区9栋&lat=45.7&lon=",
-        "en",
-    )
-    .await;
+    let (_, html) = app
+        .page(
+            "operator",
+            "/console/resolve?address=无名小区9栋&lat=45.7&lon=",
+            "en",
+        )
+        .await;
     assert!(
         html.contains("id=\"resolve-error\"") && html.contains("data-station=\"\""),
         "{html}"
@@ -971,7 +923,7 @@ async fn service_area_map_sets_the_point_of_the_call(app: TestApp) {
         ("description", "暖气不热"),
         ("intent", "dispatch"),
     ];
-    let r = post_form(&app, "operator", "/console/tickets", &form).await;
+    let r = app.post_form("operator", "/console/tickets", &form).await;
     assert_eq!(r.status(), 200);
     let html = r.text().await.unwrap();
     let marker = "id=\"registered-number\" data-number=\"";
@@ -984,7 +936,7 @@ async fn service_area_map_sets_the_point_of_the_call(app: TestApp) {
     // A bad point comes back next to its field, with everything as typed.
     let mut bad = form;
     bad[6] = ("lon", "");
-    let r = post_form(&app, "operator", "/console/tickets", &bad).await;
+    let r = app.post_form("operator", "/console/tickets", &bad).await;
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
     assert!(
@@ -997,7 +949,7 @@ async fn service_area_map_sets_the_point_of_the_call(app: TestApp) {
 async fn misplaced_accounts_are_reported(app: TestApp) {
     // A0002 belongs to S02 but its coordinates lie in S01's square.
     for (lang, words) in [("zh-CN", "位置异常热用户"), ("en", "Misplaced accounts")] {
-        let (status, html) = page(&app, "admin", "/admin/misplaced", lang).await;
+        let (status, html) = app.page("admin", "/admin/misplaced", lang).await;
         assert_eq!(status, 200);
         assert!(html.contains(words), "{html}");
         assert!(html.contains("A0002") && html.contains("李建国"), "{html}");
@@ -1007,7 +959,7 @@ async fn misplaced_accounts_are_reported(app: TestApp) {
             "the area the point lies in: {html}"
         );
     }
-    let (status, _) = page(&app, "operator", "/admin/misplaced", "en").await;
+    let (status, _) = app.page("operator", "/admin/misplaced", "en").await;
     assert_ne!(status, 200);
 }
 
@@ -1042,24 +994,16 @@ async fn queues_sort_by_priority_and_status(app: TestApp) {
         found.into_iter().map(|(_, i)| i).collect()
     };
     // Most urgent first, oldest first within a priority.
-    let (status, html) = page(
-        &app,
-        "operator",
-        "/queues?queue=in_progress&sort=priority",
-        "en",
-    )
-    .await;
+    let (status, html) = app
+        .page("operator", "/queues?queue=in_progress&sort=priority", "en")
+        .await;
     assert_eq!(status, 200);
     assert_eq!(order(&html), vec![1, 3, 2, 0], "{html}");
     assert!(html.contains("id=\"sort-priority\"") && html.contains("aria-sort=\"ascending\""));
     // By step: dispatched ones (oldest first), then the accepted one.
-    let (_, html) = page(
-        &app,
-        "operator",
-        "/queues?queue=in_progress&sort=status",
-        "en",
-    )
-    .await;
+    let (_, html) = app
+        .page("operator", "/queues?queue=in_progress&sort=status", "en")
+        .await;
     assert_eq!(order(&html), vec![1, 2, 3, 0], "{html}");
     // Pages of two keep the order across the group boundary (cursor `group.id`).
     let mut f = store::queues::QueueFilter {
@@ -1082,16 +1026,14 @@ async fn queues_sort_by_priority_and_status(app: TestApp) {
     let expected: Vec<String> = [1, 3, 2, 0].iter().map(|&i| numbers[i].clone()).collect();
     assert_eq!(seen, expected);
     // The late queue keeps newest/oldest; an unknown order is a field error.
-    let (status, html) = page(&app, "operator", "/queues?queue=late&sort=priority", "en").await;
+    let (status, html) = app
+        .page("operator", "/queues?queue=late&sort=priority", "en")
+        .await;
     assert_eq!(status, 200);
     assert!(!html.contains("id=\"sort-priority\""));
-    let (status, _) = page(
-        &app,
-        "operator",
-        "/queues?queue=in_progress&sort=bogus",
-        "en",
-    )
-    .await;
+    let (status, _) = app
+        .page("operator", "/queues?queue=in_progress&sort=bogus", "en")
+        .await;
     assert_eq!(status, 422);
 }
 
@@ -1119,14 +1061,14 @@ async fn admins_change_and_disable_users(app: TestApp) {
     assert_eq!(me().await, 200);
 
     // The users list links to each user's page, prefilled.
-    let (_, list) = page(&app, "admin", "/admin/users", "zh-CN").await;
+    let (_, list) = app.page("admin", "/admin/users", "zh-CN").await;
     assert!(list.contains("href=\"/admin/users/wangli\""), "{list}");
-    let (code, form) = page(&app, "admin", "/admin/users/wangli", "en").await;
+    let (code, form) = app.page("admin", "/admin/users/wangli", "en").await;
     assert_eq!(code, 200);
     assert!(form.contains("value=\"张敏\""), "{form}");
-    let (code, _) = page(&app, "admin", "/admin/users/nobody", "en").await;
+    let (code, _) = app.page("admin", "/admin/users/nobody", "en").await;
     assert_eq!(code, 404);
-    let (code, _) = page(&app, "operator", "/admin/users/wangli", "en").await;
+    let (code, _) = app.page("operator", "/admin/users/wangli", "en").await;
     assert_eq!(code, 403);
 
     let post = |fields: Vec<(&'static str, &'static str)>| {

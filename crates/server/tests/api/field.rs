@@ -8,7 +8,7 @@ use domain::Role;
 use reqwest::multipart::{Form, Part};
 use serde_json::json;
 
-use crate::helpers::{START, TestApp};
+use crate::helpers::{START, TestApp, no_redirects};
 use crate::on_both;
 
 on_both!(
@@ -40,16 +40,7 @@ fn signature() -> String {
 /// returns their staff ids (zhao, qian).
 async fn crew(app: &TestApp) -> (i64, i64) {
     let staff = "name,phone,position,branch,station_code\n赵师傅,13700000001,维修工,南岗分公司,S01\n钱师傅,13700000002,维修工,南岗分公司,S01\n";
-    server::import::import(
-        &app.db,
-        server::import::RegisterKind::Staff,
-        "staff.csv",
-        staff.as_bytes(),
-        "0451",
-        START,
-    )
-    .await
-    .unwrap();
+    app.import_staff(staff).await;
     let hash = server::auth::hash_password(PASSWORD).unwrap();
     for (user, phone) in [("zhao", "13700000001"), ("qian", "13700000002")] {
         app.db
@@ -87,13 +78,6 @@ async fn assigned_ticket(app: &TestApp, staff: i64) -> String {
         .await;
     assert_eq!(s, 200, "{b}");
     number
-}
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
 }
 
 async fn get_page(app: &TestApp, cookie: &str, path: &str) -> (u16, String) {

@@ -279,6 +279,63 @@ impl TestApp {
         self.post(role, &format!("/api/v1/tickets/{number}/actions"), &action)
             .await
     }
+
+    /// A console page as `role` sees it in `lang` (redirects not followed).
+    pub async fn page(&self, role: &str, path: &str, lang: &str) -> (u16, String) {
+        let r = no_redirects()
+            .get(self.url(path))
+            .bearer_auth(self.token(role))
+            .header("accept-language", lang)
+            .send()
+            .await
+            .expect("GET page");
+        status_text(r).await
+    }
+
+    /// A console form posted as `role` (Chinese pages; redirects not followed).
+    pub async fn post_form(
+        &self,
+        role: &str,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        no_redirects()
+            .post(self.url(path))
+            .bearer_auth(self.token(role))
+            .header("accept-language", "zh-CN")
+            .form(form)
+            .send()
+            .await
+            .expect("POST form")
+    }
+
+    /// Imports a staff register (CSV with a header row) as the admin page would.
+    pub async fn import_staff(&self, csv: &str) {
+        server::import::import(
+            &self.db,
+            server::import::RegisterKind::Staff,
+            "staff.csv",
+            csv.as_bytes(),
+            "0451",
+            START,
+        )
+        .await
+        .expect("import staff");
+    }
+}
+
+/// A client that shows redirects (a form's 303) instead of following them.
+pub fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// A response's status and text.
+pub async fn status_text(r: reqwest::Response) -> (u16, String) {
+    let status = r.status().as_u16();
+    (status, r.text().await.expect("body"))
 }
 
 /// Tests drive the scheduler and the notifier themselves, with the manual clock.

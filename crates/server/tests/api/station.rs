@@ -5,7 +5,7 @@
 use domain::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{START, TestApp, repair_call};
+use crate::helpers::{START, TestApp, no_redirects, repair_call, status_text};
 use crate::on_both;
 
 on_both!(
@@ -19,34 +19,12 @@ on_both!(
 const MIN: i64 = 60_000;
 const PASSWORD: &str = "correct horse battery";
 
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
 async fn page(app: &TestApp, role: &str, path: &str) -> (u16, String) {
-    let r = no_redirects()
-        .get(app.url(path))
-        .bearer_auth(app.token(role))
-        .header("accept-language", "zh-CN")
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
+    app.page(role, path, "zh-CN").await
 }
 
 async fn post_form(app: &TestApp, role: &str, path: &str, form: &[(&str, &str)]) -> (u16, String) {
-    let r = no_redirects()
-        .post(app.url(path))
-        .bearer_auth(app.token(role))
-        .header("accept-language", "zh-CN")
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
+    status_text(app.post_form(role, path, form).await).await
 }
 
 /// Two repairers and a director at S01, a repairer and a director at S02;
@@ -64,16 +42,7 @@ async fn staff_and_director(app: &TestApp) -> (i64, i64, i64, i64) {
         孙站长,13700000003,站长,南岗分公司,S01\n\
         李师傅,13700000004,维修工,道里分公司,S02\n\
         周站长,13700000005,站长,道里分公司,S02\n";
-    server::import::import(
-        &app.db,
-        server::import::RegisterKind::Staff,
-        "staff.csv",
-        csv.as_bytes(),
-        "0451",
-        START,
-    )
-    .await
-    .unwrap();
+    app.import_staff(csv).await;
     let people = app.db.staff().await.unwrap();
     let id = |name: &str| people.iter().find(|p| p.name == name).unwrap().id;
     (id("赵师傅"), id("钱师傅"), id("李师傅"), id("孙站长"))

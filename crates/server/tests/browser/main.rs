@@ -687,16 +687,7 @@ async fn a_repairer_resolves_on_the_phone_with_photo_and_signature() {
     let app = app_with_users().await;
     let staff =
         "name,phone,position,branch,station_code\n孙师傅,13700000009,维修工,南岗分公司,S01\n";
-    server::import::import(
-        &app.db,
-        server::import::RegisterKind::Staff,
-        "staff.csv",
-        staff.as_bytes(),
-        "0451",
-        START,
-    )
-    .await
-    .expect("staff");
+    app.import_staff(staff).await;
     let hash = server::auth::hash_password(PASSWORD).expect("hash");
     app.db
         .create_user("sun", "孙师傅", Role::Repairer, Some("S01"), &hash, START)
@@ -891,16 +882,7 @@ async fn a_station_runs_its_board_from_a_phone() {
     let staff = "name,phone,position,branch,station_code\n\
         孙师傅,13700000009,维修工,南岗分公司,S01\n\
         周师傅,13700000008,维修工,南岗分公司,S01\n";
-    server::import::import(
-        &app.db,
-        server::import::RegisterKind::Staff,
-        "staff.csv",
-        staff.as_bytes(),
-        "0451",
-        START,
-    )
-    .await
-    .expect("staff");
+    app.import_staff(staff).await;
     let mut numbers = Vec::new();
     for _ in 0..2 {
         let number = app.register_repair().await;
