@@ -127,7 +127,7 @@ pub struct VisitInput {
 }
 
 /// A checked visit and its verdict, as the `temperature_measured` event stores it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Visit {
     pub readings: Vec<Reading>,
     pub measured_by: String,

@@ -277,7 +277,7 @@ pub async fn create_ticket(
         .await?;
     metrics::counter!("heatdesk_tickets_registered_total", "kind" => row.kind.clone()).increment(1);
     let location = format!("/api/v1/tickets/{}", row.number);
-    let json = with_events(&state, row, user.scope()).await?;
+    let json = with_events(&state, row, user.scope(), Fresh::JustRegistered).await?;
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
@@ -335,7 +335,9 @@ pub async fn get_ticket(
             what: "ticket",
             key: number.clone(),
         })?;
-    Ok(Json(with_events(&state, row, user.scope()).await?))
+    Ok(Json(
+        with_events(&state, row, user.scope(), Fresh::Existing).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/tickets/{number}/actions", tag = "tickets", request_body = ActionRequest,
@@ -357,7 +359,9 @@ pub async fn act_on_ticket(
         .act_on_ticket(&number, &action, &user.actor(), now)
         .await?;
     metrics::counter!("heatdesk_ticket_actions_total", "action" => action.name()).increment(1);
-    Ok(Json(with_events(&state, row, user.scope()).await?))
+    Ok(Json(
+        with_events(&state, row, user.scope(), Fresh::Existing).await?,
+    ))
 }
 
 fn parse_action(body: ActionRequest, state: &AppState, me: &str) -> Result<Action, AppError> {
@@ -532,26 +536,40 @@ pub async fn ticket_filter(
     })
 }
 
+/// Whether a ticket was registered by this very request: it has no crew,
+/// duplicates or primary yet, so registration (the hot path) skips looking.
+#[derive(PartialEq)]
+enum Fresh {
+    JustRegistered,
+    Existing,
+}
+
 async fn with_events(
     state: &AppState,
     row: TicketRow,
     scope: Option<i64>,
+    fresh: Fresh,
 ) -> Result<TicketJson, AppError> {
     let events = state.db.ticket_events(row.id).await?;
     let clocks = state.db.ticket_clocks(row.id).await?;
-    let crew = state
-        .db
-        .assignments(&[row.id])
-        .await?
-        .remove(&row.id)
-        .unwrap_or_default();
+    let existing = fresh == Fresh::Existing;
+    let crew = if existing {
+        state
+            .db
+            .assignments(&[row.id])
+            .await?
+            .remove(&row.id)
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     // Only what the user may see: a station user, its station's tickets.
-    let duplicates = state
-        .db
-        .duplicates_of(&row.number)
-        .await?
-        .into_iter()
-        .filter(|d| d.visible_to(scope));
+    let duplicates = if existing {
+        state.db.duplicates_of(&row.number).await?
+    } else {
+        Vec::new()
+    };
+    let duplicates = duplicates.into_iter().filter(|d| d.visible_to(scope));
     let primary = match &row.merged_into {
         Some(number) => state
             .db

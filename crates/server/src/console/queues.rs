@@ -111,16 +111,11 @@ pub async fn filter(
             .ok_or_else(|| DomainError::unknown("queue", q.queue.clone()))?
     };
     let now = state.now();
-    let sort = match q.sort.trim() {
-        // Callbacks are made in the order the work was finished.
-        "" if queue == "callback" => "oldest",
-        "" => "newest",
-        s => SORTS
-            .iter()
-            .copied()
-            .find(|v| *v == s)
-            .ok_or_else(|| DomainError::unknown("sort", q.sort.clone()))?,
-    };
+    let sort = SORTS
+        .iter()
+        .copied()
+        .find(|v| *v == sort_or_default(q, queue))
+        .ok_or_else(|| DomainError::unknown("sort", q.sort.clone()))?;
     let group_by = match (sort, queue) {
         (_, "late" | "warning") => None,
         ("priority", _) => Some(QueueGroup::Priority),
@@ -244,14 +239,20 @@ pub async fn rows(
         .collect())
 }
 
-/// The sortable column headers: the created column toggles newest/oldest;
-/// priority and status order by group (not on the clock queues, see [`SORTS`]).
-pub fn sort_headers(q: &QueueQuery, queue: &str) -> Vec<(&'static str, String, &'static str)> {
-    let current = match q.sort.as_str() {
+/// The sort asked for, or the queue's own: callbacks are made in the order
+/// the work was finished (oldest first), everything else newest first.
+fn sort_or_default<'a>(q: &'a QueueQuery, queue: &str) -> &'a str {
+    match q.sort.trim() {
         "" if queue == "callback" => "oldest",
         "" => "newest",
         sort => sort,
-    };
+    }
+}
+
+/// The sortable column headers: the created column toggles newest/oldest;
+/// priority and status order by group (not on the clock queues, see [`SORTS`]).
+pub fn sort_headers(q: &QueueQuery, queue: &str) -> Vec<(&'static str, String, &'static str)> {
+    let current = sort_or_default(q, queue);
     let mut out = Vec::new();
     if queue != "late" && queue != "warning" {
         for (column, sort) in [("status", "status"), ("priority", "priority")] {

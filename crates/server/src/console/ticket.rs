@@ -77,7 +77,7 @@ fn sample(name: &str) -> Option<Action> {
             staff_ids: Vec::new(),
         },
         "measure_temperature" => Action::MeasureTemperature {
-            visit: sample_visit(),
+            visit: Visit::default(),
         },
         "contact" => Action::Contact {
             note: String::new(),
@@ -114,20 +114,6 @@ fn sample(name: &str) -> Option<Action> {
         },
         _ => return None,
     })
-}
-
-fn sample_visit() -> Visit {
-    Visit {
-        readings: Vec::new(),
-        measured_by: String::new(),
-        co_signed_by: String::new(),
-        protocol_followed: true,
-        average_c: 0.0,
-        lowest_c: 0.0,
-        standard_c: 0.0,
-        meets_standard: false,
-        refund_percent: 0,
-    }
 }
 
 /// The actions `role` may take on a ticket of `kind` in `status` now.
